@@ -1,0 +1,127 @@
+"""Settings, read once from the environment (and an optional ``.env``) and passed down.
+
+No other module reads ``os.environ``. Secrets are ``SecretStr``: their repr is ``'**********'``
+and error messages name variables, never values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+STORE_CREDENTIALS = ("THREEDCART_SECURE_URL", "THREEDCART_PRIVATE_KEY", "THREEDCART_TOKEN")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed. The message names variables, never their values."""
+
+
+def _id_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]  # type: ignore[union-attr]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False,
+        populate_by_name=True,
+    )
+
+    threedcart_api_url: str = "https://apirest.3dcart.com/3dCartWebAPI/v1/"
+    threedcart_secure_url: SecretStr | None = None
+    threedcart_private_key: SecretStr | None = None
+    threedcart_token: SecretStr | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    # Kept as raw strings so pydantic-settings does not try to JSON-decode them.
+    bot_admins_raw: str = Field(default="", alias="BOT_ADMINS")
+    bot_agents_raw: str = Field(default="", alias="BOT_AGENTS")
+
+    approvals_channel: str | None = None
+    audit_channel: str | None = None
+    deny_group_id: int = 0
+    cache_ttl_seconds: float = Field(default=60.0, ge=0)
+    data_dir: Path = Path("./data")
+    port: int = Field(default=3000, ge=1, le=65535)
+
+    poll_seconds: float = Field(default=60.0, gt=0)
+    run_poller: bool = False
+    undo_minutes: float = Field(default=15.0, ge=0)
+    store_timeout_seconds: float = Field(default=10.0, gt=0)
+    store_requests_per_second: float = Field(default=2.0, gt=0)
+    store_burst: int = Field(default=40, ge=1)
+    listener_threads: int = Field(default=32, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("approvals_channel", "audit_channel", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator(
+        "threedcart_secure_url", "threedcart_private_key", "threedcart_token",
+        "slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before",
+    )
+    @classmethod
+    def _blank_secret_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @property
+    def bot_admins(self) -> frozenset[str]:
+        return frozenset(_id_list(self.bot_admins_raw))
+
+    @property
+    def bot_agents(self) -> frozenset[str]:
+        return frozenset(_id_list(self.bot_agents_raw))
+
+    @property
+    def sandbox_mode(self) -> bool:
+        """True when no store credential is set: the bot runs on the embedded demo store."""
+        return not any(self._store_credentials().values())
+
+    def _store_credentials(self) -> dict[str, SecretStr | None]:
+        return {
+            "THREEDCART_SECURE_URL": self.threedcart_secure_url,
+            "THREEDCART_PRIVATE_KEY": self.threedcart_private_key,
+            "THREEDCART_TOKEN": self.threedcart_token,
+        }
+
+    def check_store_credentials(self) -> None:
+        """All three store credentials or none (sandbox). Anything in between is refused."""
+        given = self._store_credentials()
+        missing = [name for name, value in given.items() if value is None]
+        if missing and len(missing) < len(given):
+            raise ConfigError(
+                "Store credentials are incomplete: set " + ", ".join(missing)
+                + " (or unset all THREEDCART_* credentials to run on the demo sandbox store)."
+            )
+
+    def require(self, *names: str) -> None:
+        """Refuse to start without these settings (named by their environment variable)."""
+        missing = [n for n in names if getattr(self, n.lower()) in (None, "")]
+        if missing:
+            raise ConfigError("Missing setting: " + ", ".join(missing))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; turn validation problems into a ``ConfigError`` that names variables only."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        names = sorted({str(err["loc"][0]).upper() for err in exc.errors() if err.get("loc")})
+        raise ConfigError("Invalid setting: " + ", ".join(names) + " (check its format)") from None
+    settings.check_store_credentials()
+    return settings

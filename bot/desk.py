@@ -1,0 +1,690 @@
+"""Use cases: what the bot does for a support person, as plain data.
+
+Each intent goes guard → store → audit and comes back as a ``Reply``. Writes follow the rules
+of the house: re-read the customer fresh from the store, do nothing (and say so) when the
+change is already true, write only the changed field, record the outcome, announce it.
+
+Nothing here imports Slack or HTTP libraries; ``slack/`` and ``console.py`` render Replies.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import intents as i
+from .audit import AuditEntry, AuditLog, Outcome, utc_now
+from .guard import Actor, Guard, Role
+from .reply import MENU_LIMIT, Button, Card, Choice, Confirm, Field, Menu, Notice, Reply
+from .store.errors import (
+    AmbiguousGroup, AuthFailed, BadRequest, GroupLookupError, NotFound, RateLimited, StoreError,
+    Unavailable, UnknownGroup,
+)
+from .store.models import RETAIL, Customer, CustomerChange, CustomerGroup, Flag
+from .store.service import CustomerService
+
+log = logging.getLogger(__name__)
+
+MEMBERS_PAGE = 20
+PENDING_PAGE = 10
+"""Applicant cards per message: each card is ~4 blocks, and a message holds 50."""
+SHORTCUT_MAX = 10
+
+FLAG_WORDS: dict[Flag, tuple[str, str]] = {
+    # flag: (word when True, word when False)
+    "enabled": ("Enabled", "Disabled"),
+    "mail_list": ("Subscribed", "Not subscribed"),
+}
+FLAG_VERBS: dict[Flag, tuple[str, str]] = {
+    "enabled": ("Enable", "Disable"),
+    "mail_list": ("Subscribe", "Unsubscribe"),
+}
+APPROVAL_ACTIONS = ("approve", "deny")
+
+
+class Missing(NotFound):
+    """A customer the user named is not in the store; the message says what to do."""
+
+
+class Refused(Exception):
+    """The actor may not do this; carries the reply that says who may."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.text)
+        self.reply = reply
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    before: Customer
+    after: Customer
+    entry_id: int
+
+
+class Desk:
+    def __init__(
+        self,
+        service: CustomerService,
+        guard: Guard,
+        audit: AuditLog,
+        *,
+        deny_group_id: int = 0,
+        undo_window: timedelta = timedelta(minutes=15),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.service = service
+        self.guard = guard
+        self.audit = audit
+        self.deny_group_id = deny_group_id
+        self.undo_window = undo_window
+        self._clock = clock
+        self._subscribers: list[Callable[[str], None]] = []
+        self._decision_listeners: list[Callable[[Customer, Reply], None]] = []
+        self._locks = [threading.Lock() for _ in range(64)]
+
+    # ------------------------------------------------------------------ entry points
+
+    def subscribe(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback`` with one short line after every completed change (audit channel)."""
+        self._subscribers.append(callback)
+
+    def on_decision(self, callback: Callable[[Customer, Reply], None]) -> None:
+        """Call ``callback(customer, reply)`` after an applicant is approved or denied.
+
+        The approvals channel uses it to update the applicant's posted message in place, however
+        the decision was made (a click there, a command, the console).
+        """
+        self._decision_listeners.append(callback)
+
+    def applicant_reply(self, customer: Customer) -> Reply:
+        """The approvals-channel message for a new applicant."""
+        group = self.service.group_name(customer.group_id)
+        text = f"New wholesale applicant: {display_name(customer)} ({customer.email}) is waiting to join {group}."
+        return Reply(text=text, cards=(self.applicant_card(customer),), notices=(Notice("info", text),), public=True)
+
+    def handle(self, intent: i.Intent, actor: Actor) -> Reply:
+        """Run one intent for ``actor``. Never raises for user or store problems."""
+        handler = getattr(self, "_do_" + type(intent).__name__.lower(), None)
+        if handler is None:
+            return Reply.notice("warn", "That action isn't available here.")
+        try:
+            return handler(intent, actor)
+        except Refused as refused:
+            return refused.reply
+        except StoreError as exc:
+            return store_problem(exc, writing=_is_write(intent))
+        except GroupLookupError as exc:
+            return group_problem(exc)
+        except Exception:  # noqa: BLE001 — the user gets a sentence, the log gets the traceback
+            log.exception("unexpected error handling %s", type(intent).__name__)
+            return Reply.notice("error", "Something went wrong on my side. Nothing was changed — try again.")
+
+    def lookup_many(self, emails: list[str], actor: Actor) -> Reply:
+        """One card per address found in a message (the message shortcut)."""
+        if not emails:
+            return Reply.notice("info", "I found no email address in that message.")
+        cards: list[Card] = []
+        notices: list[Notice] = []
+        for email in emails[:SHORTCUT_MAX]:
+            try:
+                customer = self.service.find_by_email(email)
+            except StoreError as exc:
+                notices.append(store_problem(exc).notices[0])
+                break
+            if customer is None:
+                notices.append(Notice("warn", f"No customer with the address {email}."))
+            else:
+                cards.append(self.customer_card(customer, actor))
+        if len(emails) > SHORTCUT_MAX:
+            notices.append(Notice("info", f"Showing the first {SHORTCUT_MAX} of {len(emails)} addresses."))
+        found = ", ".join(c.title for c in cards) or "no customers"
+        return Reply(text=f"Found {found}", cards=tuple(cards), notices=tuple(notices))
+
+    def suggest(self, template: i.Intent, typed: str) -> list[Choice]:
+        """Choices for a searched menu (``Menu.search_for``); works from the cached group list."""
+        if isinstance(template, i.Move):
+            groups = self.service.search_groups(typed.strip(), limit=MENU_LIMIT)
+            return [Choice(group_label(g), i.Move(template.who, str(g.id))) for g in groups]
+        return []
+
+    # ------------------------------------------------------------------ read-only intents
+
+    def _do_help(self, intent: i.Help, actor: Actor) -> Reply:
+        return help_reply()
+
+    def _do_notunderstood(self, intent: i.NotUnderstood, actor: Actor) -> Reply:
+        said = intent.text.strip()
+        words = [f"I didn't understand “{_clip(said, 80)}”." if said else "I didn't understand that."]
+        if intent.reason:
+            words.append(intent.reason)
+        if intent.suggestion:
+            words.append(f"Did you mean `{intent.suggestion}`?")
+        return replace(help_reply(), text=" ".join(words), notices=(Notice("warn", " ".join(words)),), replace=False)
+
+    def _do_lookup(self, intent: i.Lookup, actor: Actor) -> Reply:
+        customer = self._find(intent.who)
+        return Reply(text=f"{display_name(customer)} ({customer.email})", cards=(self.customer_card(customer, actor),))
+
+    def _do_listgroups(self, intent: i.ListGroups, actor: Actor) -> Reply:
+        groups = self.service.groups()
+        counts: dict[int, int] = {}
+        if len(groups) <= 20:
+            counts = {g.id: self.service.count_members(g.id) for g in groups}
+        lines = []
+        for g in groups:
+            parts = [f"{g.name} (#{g.id})"]
+            if g.id in counts:
+                parts.append(_plural(counts[g.id], "member"))
+            parts.append("auto-approve" if g.auto_approve else "needs approval")
+            lines.append(" · ".join(parts))
+        if not lines:
+            lines.append("The store has no customer groups yet.")
+        card = Card(
+            title=f"Customer groups ({len(groups)})",
+            lines=tuple(lines),
+            footer="Customers in no group (ID 0) buy at retail prices.",
+            key="groups",
+        )
+        return Reply(text=f"{len(groups)} customer groups", cards=(card,))
+
+    def _do_members(self, intent: i.Members, actor: Actor) -> Reply:
+        group = self.service.resolve_group(intent.group)
+        page = max(1, intent.page)
+        total = self.service.count_members(group.id)
+        members = self.service.group_members(group.id, limit=MEMBERS_PAGE, page=page) if total else []
+        lines = [member_line(c) for c in members] or ["No customers in this group."]
+        pages = max(1, -(-total // MEMBERS_PAGE))
+        actions: list[Button] = []
+        if page > 1:
+            actions.append(Button("◀ Previous", i.Members(str(group.id), page - 1)))
+        if page < pages:
+            actions.append(Button("Next ▶", i.Members(str(group.id), page + 1)))
+        card = Card(
+            title=f"{group.name}: {_plural(total, 'customer')}",
+            lines=tuple(lines),
+            actions=tuple(actions),
+            footer=f"Page {page} of {pages}" if pages > 1 else "",
+            key=f"g{group.id}",
+        )
+        return Reply(text=f"{group.name}: {_plural(total, 'customer')}", cards=(card,))
+
+    def _do_history(self, intent: i.History, actor: Actor) -> Reply:
+        self._require(actor, Role.AGENT, "see a customer's history", "history", intent.who)
+        customer_id, email = self._identify_for_history(intent.who)
+        entries = self.audit.history(customer_id=customer_id, email=email, limit=15)
+        lines = [history_line(e, self.service.group_name) for e in entries] or ["The bot has made no changes to this customer."]
+        title = f"History of {email or f'customer #{customer_id}'}"
+        return Reply(text=title, cards=(Card(title=title, lines=tuple(lines), footer="Newest first · times in UTC", key="history"),))
+
+    def _do_pending(self, intent: i.Pending, actor: Actor) -> Reply:
+        applicants = self.service.pending_applicants()
+        if not applicants:
+            return Reply.notice("ok", "No wholesale applicants are waiting for approval.", replace=True)
+        page = max(1, intent.page)
+        pages = -(-len(applicants) // PENDING_PAGE)
+        page = min(page, pages)
+        shown = applicants[(page - 1) * PENDING_PAGE: page * PENDING_PAGE]
+        cards = [self.applicant_card(c) for c in shown]
+        actions: list[Button] = []
+        if page > 1:
+            actions.append(Button("◀ Previous", i.Pending(page - 1)))
+        if page < pages:
+            actions.append(Button("Next ▶", i.Pending(page + 1)))
+        if len(applicants) > 1:
+            ids = tuple(c.id for c in applicants)
+            actions.append(Button(
+                f"Approve all {len(applicants)}", i.ApproveAll(ids), style="primary",
+                confirm=Confirm("Approve all?", f"Approve all {len(applicants)} pending applicants?", "Approve all", "Cancel"),
+            ))
+        cards.append(Card(
+            title=f"{_plural(len(applicants), 'applicant')} waiting",
+            actions=tuple(actions),
+            footer=f"Page {page} of {pages}" if pages > 1 else "",
+            key="pending",
+        ))
+        return Reply(text=f"{_plural(len(applicants), 'wholesale applicant')} waiting for approval", cards=tuple(cards))
+
+    # ------------------------------------------------------------------ writes on one customer
+
+    def _do_move(self, intent: i.Move, actor: Actor) -> Reply:
+        self._require(actor, Role.AGENT, "move customers between groups", "move", intent.who)
+        group = self.service.resolve_group(intent.group)
+        with self._fresh(intent.who) as customer:
+            if customer.group_id == group.id:
+                self._record(actor, "move", customer, "no-op", detail=f"already in {group.name}")
+                return self._card_reply(customer, actor, "info", f"{display_name(customer)} is already in {group.name}. Nothing changed.")
+            old = self.service.group_name(customer.group_id)
+            done = self._write(actor, "move", customer, CustomerChange(customer.id, group_id=group.id))
+        return self._card_reply(
+            done.after, actor, "ok", f"Moved {display_name(customer)} from {old} to {group.name}.",
+            undo=done.entry_id,
+        )
+
+    def _do_setflag(self, intent: i.SetFlag, actor: Actor) -> Reply:
+        verb = FLAG_VERBS[intent.flag][0 if intent.value else 1].lower()
+        self._require(actor, Role.AGENT, f"{verb} customers", verb, intent.who)
+        state = FLAG_WORDS[intent.flag][0 if intent.value else 1].lower()
+        with self._fresh(intent.who) as customer:
+            if customer.flag(intent.flag) == intent.value:
+                self._record(actor, verb, customer, "no-op", detail=f"already {state}")
+                return self._card_reply(customer, actor, "info", f"{display_name(customer)} is already {state}. Nothing changed.")
+            change = CustomerChange(customer.id, **{intent.flag: intent.value})
+            done = self._write(actor, verb, customer, change)
+        return self._card_reply(done.after, actor, "ok", f"{display_name(customer)} is now {state}.", undo=done.entry_id)
+
+    def _do_delete(self, intent: i.Delete, actor: Actor) -> Reply:
+        self._require(actor, Role.ADMIN, "delete customers", "delete", intent.who)
+        if not intent.confirmed:
+            customer = self._find(intent.who, fresh=True)
+            return Reply(text=f"Delete {display_name(customer)}?", cards=(self.delete_confirmation_card(customer),))
+        try:
+            with self._fresh(intent.who) as customer:
+                self.service.delete(customer.id)
+                self._record(actor, "delete", customer, "done", before=snapshot(customer))
+        except NotFound:
+            label = intent.who if isinstance(intent.who, str) else f"Customer #{intent.who}"
+            self._record_missing(actor, "delete", intent.who)
+            return Reply.notice("info", f"{label} is already deleted — it no longer exists in the store.", replace=True)
+        self._announce(f"{actor.label} deleted {customer.email} ({display_name(customer)})")
+        return Reply.notice("ok", f"Deleted {display_name(customer)} ({customer.email}).", replace=True)
+
+    def _do_undo(self, intent: i.Undo, actor: Actor) -> Reply:
+        self._require(actor, Role.AGENT, "undo changes", "undo")
+        entry = self.audit.get(intent.change_id)
+        if entry is None or entry.outcome != "done" or entry.customer_id is None or not entry.before:
+            return Reply.notice("warn", "There is nothing to undo for that button.")
+        if entry.action not in UNDOABLE:
+            return Reply.notice("warn", f"A {entry.action} can't be undone.")
+        if self._clock() - entry.at > self.undo_window:
+            minutes = int(self.undo_window.total_seconds() // 60)
+            return Reply.notice("warn", f"Undo is only possible for {minutes} minutes after a change.")
+        if self.audit.undo_of(entry.id):
+            return Reply.notice("info", "That change was already undone.")
+        with self._fresh(entry.customer_id) as customer:
+            current = snapshot(customer)
+            if any(current.get(k) != v for k, v in entry.after.items()):
+                self._record(actor, "undo", customer, "no-op", detail="changed since", undoes=entry.id)
+                return self._card_reply(
+                    customer, actor, "warn",
+                    f"Can't undo: {display_name(customer)} was changed since "
+                    f"(now {describe({k: current[k] for k in entry.after}, self.service.group_name)}). Nothing changed.",
+                )
+            done = self._write(actor, "undo", customer, change_from(customer.id, entry.before), undoes=entry.id)
+        return self._card_reply(done.after, actor, "ok", f"Undone: {display_name(customer)} is back to {describe(entry.before, self.service.group_name)}.")
+
+    # ------------------------------------------------------------------ approvals
+
+    def _do_approve(self, intent: i.Approve, actor: Actor) -> Reply:
+        return self._decide(intent.who, actor, approve=True)
+
+    def _do_deny(self, intent: i.Deny, actor: Actor) -> Reply:
+        return self._decide(intent.who, actor, approve=False)
+
+    def _decide(self, who: i.Who, actor: Actor, *, approve: bool) -> Reply:
+        action = "approve" if approve else "deny"
+        self._require(actor, Role.ADMIN, "approve or deny wholesale applicants", action, who)
+        try:
+            with self._fresh(who) as customer:
+                group = self.service.group(customer.group_id)
+                if not self.is_pending(customer, group):
+                    self._record(actor, action, customer, "no-op", detail="not pending")
+                    return self._decided_reply(customer, self._no_longer_pending(customer))
+                if approve:
+                    change = CustomerChange(customer.id, enabled=True)
+                else:
+                    change = CustomerChange(customer.id, group_id=self.deny_group_id, enabled=True)
+                done = self._write(actor, action, customer, change)
+        except NotFound:
+            self._record_missing(actor, action, who)
+            return Reply.notice("info", "That applicant no longer exists in the store.", replace=True)
+        if approve:
+            text = f"Approved by {actor.label}: {display_name(customer)} is now an enabled {group.name if group else 'group'} customer."
+        else:
+            text = (f"Denied by {actor.label}: {display_name(customer)} was moved to "
+                    f"{self.service.group_name(self.deny_group_id)} and can shop at retail prices.")
+        reply = self._decided_reply(done.after, text, level="ok")
+        self._tell_decision(done.after, reply)
+        return reply
+
+    def _do_approveall(self, intent: i.ApproveAll, actor: Actor) -> Reply:
+        self._require(actor, Role.ADMIN, "approve or deny wholesale applicants", "approve")
+        wanted = set(intent.ids)
+        pending = {c.id: c for c in self.service.pending_applicants(fresh=True) if c.id in wanted}
+        if not pending:
+            return Reply.notice("info", "None of those applicants is still pending. Nothing changed.", replace=True)
+        changes = [CustomerChange(cid, enabled=True) for cid in pending]
+        results = self.service.update_many(changes)
+        by_id = {r.record_id: r for r in results}
+        approved, failed = [], []
+        for cid, customer in pending.items():
+            result = by_id.get(cid)
+            if result is not None and result.ok:
+                approved.append(customer)
+                self._record(actor, "approve", customer, "done", before={"enabled": False},
+                             after={"enabled": True}, detail="approve all")
+                after = replace(customer, enabled=True)
+                self._tell_decision(after, self._decided_reply(after, f"Approved by {actor.label} (approve all).", level="ok"))
+            else:
+                failed.append((customer, result.message if result else "no answer for this record"))
+                self._record(actor, "approve", customer, "failed", detail=(result.message if result else "no result"))
+        skipped = len(wanted) - len(pending)
+        lines = [f"✓ {display_name(c)} ({c.email})" for c in approved]
+        lines += [f"✗ {display_name(c)} ({c.email}): {why}" for c, why in failed]
+        notices = [Notice("ok", f"Approved {_plural(len(approved), 'applicant')} (by {actor.label}).")]
+        if failed:
+            notices.append(Notice("error", f"{_plural(len(failed), 'applicant')} could not be approved — see the list."))
+        if skipped:
+            notices.append(Notice("info", f"{_plural(skipped, 'applicant')} were no longer pending and were left alone."))
+        if approved:
+            self._announce(f"{actor.label} approved {_plural(len(approved), 'wholesale applicant')}: "
+                           + ", ".join(c.email for c in approved))
+        card = Card(title="Approve all", lines=tuple(lines), key="approve-all")
+        return Reply(text=notices[0].text, cards=(card,), notices=tuple(notices), replace=True, public=False)
+
+    def is_pending(self, customer: Customer, group: CustomerGroup | None = None) -> bool:
+        """Pending = disabled, in a group that does not auto-approve. Nothing else."""
+        group = group if group is not None else self.service.group(customer.group_id)
+        return (not customer.enabled) and group is not None and group.id != 0 and not group.auto_approve
+
+    def _no_longer_pending(self, customer: Customer) -> str:
+        last = self.audit.latest_done(customer.id, APPROVAL_ACTIONS)
+        if last is not None:
+            verb = "approved" if last.action == "approve" else "denied"
+            return f"{display_name(customer)} was already {verb} by {last.who} on {_when(last.at)}. Nothing changed."
+        return f"{display_name(customer)} is no longer pending (changed in the store). Nothing changed."
+
+    def _decided_reply(self, customer: Customer, text: str, *, level: str = "info") -> Reply:
+        card = self.applicant_card(customer, decided=True)
+        return Reply(text=text, cards=(card,), notices=(Notice(level, text),), replace=True, public=True)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ cards
+
+    def customer_card(self, customer: Customer, actor: Actor) -> Card:
+        fields = [
+            Field("Email", customer.email),
+            Field("Company", customer.company or "—"),
+            Field("Group", self.service.group_name(customer.group_id)),
+            Field("Account", FLAG_WORDS["enabled"][0 if customer.enabled else 1]),
+            Field("Mailing list", FLAG_WORDS["mail_list"][0 if customer.mail_list else 1]),
+            Field("Store credit", f"{customer.store_credit:,.2f}"),
+        ]
+        if customer.phone:
+            fields.append(Field("Phone", customer.phone))
+        fields.append(Field("Customer ID", str(customer.id)))
+        role = self.guard.role(actor)
+        actions: list[Any] = []
+        if role >= Role.AGENT:
+            actions.append(self._group_menu(customer))
+            for flag in ("enabled", "mail_list"):
+                value = not customer.flag(flag)  # type: ignore[arg-type]
+                actions.append(Button(FLAG_VERBS[flag][0 if value else 1], i.SetFlag(customer.id, flag, value)))  # type: ignore[arg-type]
+        if role >= Role.ADMIN:
+            actions.append(Button("Delete…", i.Delete(customer.id), style="danger"))
+        footer = "" if role >= Role.AGENT else "You can look customers up; changes are for support agents (BOT_AGENTS)."
+        return Card(title=display_name(customer), fields=tuple(fields), actions=tuple(actions), footer=footer, key=f"c{customer.id}")
+
+    def _group_menu(self, customer: Customer) -> Menu:
+        groups = [RETAIL, *self.service.groups()]
+        current = next((g for g in groups if g.id == customer.group_id), None)
+        selected = Choice(group_label(current), i.Move(customer.id, str(current.id))) if current else None
+        if len(groups) > MENU_LIMIT:
+            return Menu("Move to group…", selected=selected, search_for=i.Move(customer.id, ""))
+        choices = tuple(Choice(group_label(g), i.Move(customer.id, str(g.id))) for g in groups)
+        return Menu("Move to group…", choices=choices, selected=selected)
+
+    def delete_confirmation_card(self, customer: Customer) -> Card:
+        return Card(
+            title=f"Delete {display_name(customer)}?",
+            lines=(f"This deletes the store account of {customer.email} for good. It cannot be undone.",),
+            actions=(
+                Button("Yes, delete", i.Delete(customer.id, confirmed=True), style="danger"),
+                Button("Cancel", i.Lookup(customer.id)),
+            ),
+            key=f"d{customer.id}",
+        )
+
+    def applicant_card(self, customer: Customer, *, decided: bool = False) -> Card:
+        first_seen = customer.last_update or ""
+        fields = [
+            Field("Email", customer.email),
+            Field("Company", customer.company or "—"),
+            Field("Group", self.service.group_name(customer.group_id)),
+            Field("Account", FLAG_WORDS["enabled"][0 if customer.enabled else 1]),
+        ]
+        if first_seen:
+            fields.append(Field("Registered / updated", first_seen))
+        actions: tuple[Button, ...] = ()
+        if not decided:
+            actions = (
+                Button("Approve", i.Approve(customer.id), style="primary"),
+                Button("Deny", i.Deny(customer.id), style="danger", confirm=Confirm(
+                    "Deny this applicant?",
+                    f"{display_name(customer)} will be moved to {self.service.group_name(self.deny_group_id)} "
+                    "and can still shop at retail prices.",
+                    "Deny", "Cancel",
+                )),
+            )
+        return Card(title=display_name(customer), fields=tuple(fields), actions=actions, key=f"a{customer.id}")
+
+    def _card_reply(self, customer: Customer, actor: Actor, level: str, text: str, *, undo: int | None = None) -> Reply:
+        card = self.customer_card(customer, actor)
+        if undo is not None and self.undo_window.total_seconds() > 0:
+            card = replace(card, actions=card.actions + (Button("Undo", i.Undo(undo)),))
+        return Reply(text=text, cards=(card,), notices=(Notice(level, text),), replace=True)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _require(self, actor: Actor, needed: Role, what: str, action: str, who: i.Who | None = None) -> None:
+        """Refuse (and audit the refusal) unless ``actor`` has at least the ``needed`` role."""
+        if self.guard.allows(actor, needed):
+            return
+        self.audit.record(
+            user_id=actor.user_id, user_name=actor.name, action=action, outcome="refused",
+            customer_id=who if isinstance(who, int) else None, email=who if isinstance(who, str) else "",
+            detail=f"needs {needed.name.lower()} role",
+        )
+        raise Refused(Reply.notice("warn", self.guard.refusal(needed, what)))
+
+    def _find(self, who: i.Who, *, fresh: bool = False) -> Customer:
+        """The customer a user named, or a NotFound whose message says what to do."""
+        if isinstance(who, int):
+            try:
+                return self.service.get_fresh(who) if fresh else self.service.get(who)
+            except NotFound:
+                raise Missing(f"Customer #{who} no longer exists in the store.") from None
+        customer = self.service.find_by_email(who)
+        if customer is None:
+            raise Missing(f"No customer with the address {who}. Check the spelling, or try the address from their order.")
+        return self.service.get_fresh(customer.id) if fresh else customer
+
+    @contextmanager
+    def _fresh(self, who: i.Who) -> Iterator[Customer]:
+        """Hold this customer's lock and yield them re-read from the store (never from cache).
+
+        The lock serialises concurrent clicks on one customer inside this process, so a double
+        click or a retried delivery sees the first write's result and turns into a no-op.
+        """
+        customer_id = who if isinstance(who, int) else self._find(who).id
+        with self._locks[hash(customer_id) % len(self._locks)]:
+            yield self._find(customer_id, fresh=True)
+
+    def _write(self, actor: Actor, action: str, customer: Customer, change: CustomerChange, *, undoes: int | None = None) -> WriteOutcome:
+        after = apply_change(customer, change)
+        before_fields, after_fields = diff(customer, after)
+        try:
+            if change.group_id is not None and change.enabled is None and change.mail_list is None:
+                self.service.move(customer.id, change.group_id)
+            elif change.group_id is None:
+                self.service.set_flags(customer.id, enabled=change.enabled, mail_list=change.mail_list)
+            else:
+                self.service.update(change)
+        except StoreError as exc:
+            self._record(actor, action, customer, "failed", detail=f"{type(exc).__name__}: {exc}", undoes=undoes)
+            raise
+        entry_id = self._record(actor, action, customer, "done", before=before_fields, after=after_fields, undoes=undoes)
+        self._announce(f"{actor.label} {past_tense(action)} {customer.email}: {describe(before_fields, self.service.group_name)} → {describe(after_fields, self.service.group_name)}")
+        return WriteOutcome(customer, after, entry_id)
+
+    def _record(self, actor: Actor, action: str, customer: Customer, outcome: Outcome, *,
+                before: dict | None = None, after: dict | None = None, detail: str = "", undoes: int | None = None) -> int:
+        return self.audit.record(
+            user_id=actor.user_id, user_name=actor.name, action=action, outcome=outcome,
+            customer_id=customer.id, email=customer.email, before=before, after=after, detail=detail, undoes=undoes,
+        )
+
+    def _record_missing(self, actor: Actor, action: str, who: i.Who) -> None:
+        self.audit.record(
+            user_id=actor.user_id, user_name=actor.name, action=action, outcome="no-op",
+            customer_id=who if isinstance(who, int) else None, email=who if isinstance(who, str) else "",
+            detail="no longer exists",
+        )
+
+    def _identify_for_history(self, who: i.Who) -> tuple[int | None, str]:
+        """History works for deleted customers too: fall back to what the audit trail knows."""
+        if isinstance(who, int):
+            return who, ""
+        try:
+            customer = self.service.find_by_email(who)
+        except StoreError:
+            customer = None
+        return (customer.id if customer else None), who
+
+    def _tell_decision(self, customer: Customer, reply: Reply) -> None:
+        for callback in list(self._decision_listeners):
+            try:
+                callback(customer, reply)
+            except Exception:  # noqa: BLE001 — the decision is made; a stale message is not fatal
+                log.exception("decision listener failed")
+
+    def _announce(self, line: str) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(line)
+            except Exception:  # noqa: BLE001 — an announcement must never undo a finished write
+                log.exception("announcement failed")
+
+
+UNDOABLE = ("move", "enable", "disable", "subscribe", "unsubscribe")
+
+
+# ---------------------------------------------------------------------- pure helpers
+
+
+def snapshot(customer: Customer) -> dict[str, Any]:
+    return {"group_id": customer.group_id, "enabled": customer.enabled, "mail_list": customer.mail_list}
+
+
+def apply_change(customer: Customer, change: CustomerChange) -> Customer:
+    values = {k: getattr(change, k) for k in ("group_id", "enabled", "mail_list") if getattr(change, k) is not None}
+    return replace(customer, **values)
+
+
+def change_from(customer_id: int, fields: dict[str, Any]) -> CustomerChange:
+    return CustomerChange(customer_id, **{k: fields[k] for k in ("group_id", "enabled", "mail_list") if k in fields})
+
+
+def diff(before: Customer, after: Customer) -> tuple[dict[str, Any], dict[str, Any]]:
+    old, new = snapshot(before), snapshot(after)
+    changed = [k for k in old if old[k] != new[k]]
+    return {k: old[k] for k in changed}, {k: new[k] for k in changed}
+
+
+def describe(fields: dict[str, Any], group_name: Callable[[int], str] | None = None) -> str:
+    """Human words for a set of field values, e.g. "group VIP, disabled"."""
+    words = []
+    for key, value in fields.items():
+        if key == "group_id":
+            words.append(f"group {group_name(value) if group_name else '#' + str(value)}")
+        elif key in FLAG_WORDS:
+            words.append(FLAG_WORDS[key][0 if value else 1].lower())  # type: ignore[index]
+    return ", ".join(words) or "no change"
+
+
+def past_tense(action: str) -> str:
+    return {"move": "moved", "enable": "enabled", "disable": "disabled", "subscribe": "subscribed",
+            "unsubscribe": "unsubscribed", "delete": "deleted", "approve": "approved", "deny": "denied",
+            "undo": "undid a change on"}.get(action, action)
+
+
+def display_name(customer: Customer) -> str:
+    return customer.full_name or customer.email
+
+
+def group_label(group: CustomerGroup) -> str:
+    return group.name if group.id == 0 else f"{group.name} (#{group.id})"
+
+
+def member_line(c: Customer) -> str:
+    state = "" if c.enabled else " · disabled"
+    return f"{display_name(c)} — {c.email}{state}"
+
+
+def history_line(e: AuditEntry, group_name: Callable[[int], str] | None = None) -> str:
+    what = e.action if e.outcome == "done" else f"{e.action} ({e.outcome})"
+    change = ""
+    if e.outcome == "done" and e.after:
+        after = describe(e.after, group_name)
+        change = f": {describe(e.before, group_name)} → {after}" if e.before else f": {after}"
+    elif e.detail:
+        change = f": {e.detail}"
+    return f"{_when(e.at)} · {e.who} · {what}{change}"
+
+
+def help_reply() -> Reply:
+    card = Card(title="/customer — look up and fix customer accounts", lines=tuple(i.USAGE.strip().splitlines()), key="help")
+    return Reply(text="How to use /customer", cards=(card,))
+
+
+def store_problem(exc: StoreError, *, writing: bool = False) -> Reply:
+    """A store error as a short, friendly message that says what to do. Never a secret."""
+    if isinstance(exc, Missing):
+        return Reply.notice("warn", str(exc))
+    if isinstance(exc, NotFound):
+        return Reply.notice("warn", "That customer no longer exists in the store.")
+    if isinstance(exc, AuthFailed):
+        return Reply.notice("error", "The store rejected the bot's credentials. An admin should check "
+                            "THREEDCART_SECURE_URL, THREEDCART_PRIVATE_KEY and THREEDCART_TOKEN, and the app's read/write access.")
+    if isinstance(exc, RateLimited):
+        return Reply.notice("warn", "The store is busy right now (rate limited). Nothing was changed — try again in a minute.")
+    if isinstance(exc, Unavailable):
+        if writing:
+            return Reply.notice("error", "The store did not answer, so I can't tell whether the change was saved. "
+                                "Look the customer up again in a minute to check.")
+        return Reply.notice("error", "The store is not answering right now. Nothing was changed — try again in a minute.")
+    if isinstance(exc, BadRequest):
+        return Reply.notice("error", f"The store refused that: {_clip(exc.message, 300)}. Nothing was changed.")
+    return Reply.notice("error", "The store had a problem. Nothing was changed — try again in a minute.")
+
+
+def group_problem(exc: GroupLookupError) -> Reply:
+    names = ", ".join(group_label(g) for g in exc.candidates[:10])
+    if isinstance(exc, AmbiguousGroup):
+        text = f"“{_clip(exc.text, 60)}” matches several groups: {names}. Type more of the name, or use the group ID."
+    else:
+        text = f"There is no group called “{_clip(exc.text, 60)}”." + (f" Groups: {names}." if names else "")
+        text += " Try `/customer groups` for the full list."
+    return Reply.notice("warn", text)
+
+
+def _is_write(intent: i.Intent) -> bool:
+    return isinstance(intent, (i.Move, i.SetFlag, i.Delete, i.Approve, i.Deny, i.ApproveAll, i.Undo))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _when(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+__all__ = ["Desk", "UnknownGroup", "store_problem", "help_reply", "display_name"]

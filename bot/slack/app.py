@@ -1,0 +1,101 @@
+"""The Bolt app: one ``App`` for HTTP (``web.py``) and Socket Mode alike.
+
+Threads, and why:
+
+* Bolt's listener pool (``settings.listener_threads``, default 32): a listener runs there and
+  calls ``ack()`` there. Our listeners only ack and enqueue, so these threads are busy for
+  milliseconds and the ack never waits for the store.
+* The desk pool (16 ``desk-*`` threads, owned here): the work after the ack — store calls,
+  ``respond``, ``chat.update``, audit posts. Bounded so a slow store cannot spawn unbounded
+  threads; extra jobs queue (already acked, so Slack's 3 s deadline is not at stake).
+
+The ``WebClient`` carries retry handlers for connection errors and 429s; Bolt (≥ 1.15) copies
+``base_url``, ``timeout`` and ``retry_handlers`` from ``App(client=…)`` into the per-request
+client it hands to listeners, so listeners get the same behaviour (bolt-python #768).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from ..config import ConfigError
+from . import listeners
+from .approvals_channel import start_if_enabled
+
+log = logging.getLogger(__name__)
+
+DESK_WORKERS = 16
+
+
+def _secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if callable(getter) else str(value)
+
+
+def web_client(settings: Any) -> WebClient:
+    """The Web API client: bot token, ``SLACK_API_URL`` and retries for 429s and dropped connections."""
+    token = _secret(settings.slack_bot_token)
+    if not token:
+        raise ConfigError("Missing setting: SLACK_BOT_TOKEN")
+    base_url = settings.slack_api_url
+    if not base_url.endswith("/"):
+        base_url += "/"
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=10,
+        retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+class BotApp(App):
+    """A Bolt ``App`` that also owns the desk worker pool; ``close()`` shuts both pools down."""
+
+    def __init__(self, *, work_pool: ThreadPoolExecutor, listener_pool: ThreadPoolExecutor, **kwargs: Any) -> None:
+        super().__init__(listener_executor=listener_pool, **kwargs)
+        self.work_pool = work_pool
+        self.listener_pool = listener_pool
+        self.listeners: listeners.Listeners | None = None
+        self.poller_stop: threading.Event | None = None
+
+    def close(self, wait: bool = True) -> None:
+        """Stop taking work; with ``wait``, let started work (already acked) finish first."""
+        if self.poller_stop is not None:
+            self.poller_stop.set()
+        if self.listeners is not None:
+            self.listeners.close()
+        self.listener_pool.shutdown(wait=wait)
+        self.work_pool.shutdown(wait=wait)
+
+
+def build_app(runtime: Any, *, client: WebClient | None = None) -> BotApp:
+    """The bot's Bolt app over ``runtime`` (settings, desk, store, seen-keys)."""
+    settings = runtime.settings
+    client = client or web_client(settings)
+    signing_secret = _secret(settings.slack_signing_secret)
+    if not signing_secret:
+        # Socket Mode needs none; over HTTP every request then fails verification (401).
+        log.warning("SLACK_SIGNING_SECRET is not set: fine for Socket Mode, but every HTTP request will get 401")
+    app = BotApp(
+        name="customer-bot",
+        client=client,
+        signing_secret=signing_secret or "",
+        request_verification_enabled=True,
+        token_verification_enabled=False,  # start without calling auth.test
+        work_pool=ThreadPoolExecutor(max_workers=DESK_WORKERS, thread_name_prefix="desk"),
+        listener_pool=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
+    )
+    app.listeners = listeners.register(app, runtime, app.work_pool)
+    # Applicant messages in APPROVALS_CHANNEL follow decisions made anywhere; RUN_POLLER also
+    # polls for new applicants in a background thread of this process.
+    app.poller_stop = start_if_enabled(runtime, client)
+    return app

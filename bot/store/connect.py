@@ -1,0 +1,69 @@
+"""Build the store stack from settings: backend client, cached service, and (demo) sandbox."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from ..config import Settings
+from .backend import Backend
+from .sandbox import SandboxStore
+from .service import CustomerService
+from .threedcart import ThreeDCartClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StoreConnection:
+    backend: Backend
+    service: CustomerService
+    sandbox: SandboxStore | None = None
+
+    def close(self) -> None:
+        """Close the client's connections, then stop the embedded sandbox (if any)."""
+        try:
+            self.backend.close()
+        finally:
+            if self.sandbox is not None:
+                self.sandbox.stop()
+
+
+def connect(settings: Settings) -> StoreConnection:
+    """The store the settings point at; the embedded demo sandbox when no credential is set."""
+    sandbox: SandboxStore | None = None
+    if settings.sandbox_mode:
+        sandbox = SandboxStore(port=0).start()
+        log.warning(
+            "SANDBOX MODE: no THREEDCART_* credentials are set, so the bot runs on DEMO DATA from an "
+            "embedded sandbox store at %s — no real store is read or changed.", sandbox.url,
+        )
+        api_url, secure_url, private_key, token = sandbox.url, sandbox.secure_url, sandbox.private_key, sandbox.token
+        rate: float | None = None
+    else:
+        api_url = settings.threedcart_api_url
+        secure_url, private_key, token = (
+            _secret(settings.threedcart_secure_url), _secret(settings.threedcart_private_key),
+            _secret(settings.threedcart_token),
+        )
+        rate = settings.store_requests_per_second
+    try:
+        client = ThreeDCartClient(
+            api_url, secure_url, private_key, token,
+            timeout=settings.store_timeout_seconds,
+            total_budget=settings.store_timeout_seconds,
+            requests_per_second=rate,
+            burst=settings.store_burst,
+        )
+    except Exception:
+        if sandbox is not None:
+            sandbox.stop()
+        raise
+    service = CustomerService(client, ttl=settings.cache_ttl_seconds)
+    return StoreConnection(backend=client, service=service, sandbox=sandbox)
+
+
+def _secret(value: object) -> str:
+    if value is None:
+        return ""
+    return value.get_secret_value()  # type: ignore[attr-defined]

@@ -1,0 +1,106 @@
+"""Backend-neutral customer and group models.
+
+The bot's code speaks only these types. Each backend maps its own field names onto them
+(3dcart's ``BillingFirstName`` etc. live only in ``threedcart.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+NO_GROUP_ID = 0
+"""``CustomerGroupID`` 0 means the customer is in no group (plain retail)."""
+
+Flag = Literal["enabled", "mail_list"]
+FLAGS: tuple[Flag, ...] = ("enabled", "mail_list")
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    phone: str = ""
+    group_id: int = NO_GROUP_ID
+    enabled: bool = True
+    mail_list: bool = False
+    non_taxable: bool = False
+    store_credit: float = 0.0
+    comments: str = ""
+    last_update: str = ""
+    """The store's last-update stamp as the store wrote it (display only)."""
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name.strip(), self.last_name.strip()) if p)
+
+    def flag(self, name: Flag) -> bool:
+        return bool(getattr(self, name))
+
+
+@dataclass(frozen=True)
+class CustomerGroup:
+    id: int
+    name: str
+    description: str = ""
+    auto_approve: bool = True
+    allow_registration: bool = True
+    non_taxable: bool = False
+    minimum_order: float = 0.0
+    price_level: int = 0
+    disable_reward_points: bool = False
+    registration_message: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerChange:
+    """Fields to change on one customer. ``None`` means "leave as it is"."""
+
+    customer_id: int
+    group_id: int | None = None
+    enabled: bool | None = None
+    mail_list: bool | None = None
+
+    def is_empty(self) -> bool:
+        return self.group_id is None and self.enabled is None and self.mail_list is None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The store's answer for one record of a write."""
+
+    record_id: int | None
+    ok: bool
+    status: int
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerQuery:
+    """Filters shared by the customer list endpoints. Unset fields are not sent."""
+
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    country: str | None = None
+    state: str | None = None
+    city: str | None = None
+    phone: str | None = None
+    updated_since: str | None = None
+    """``mm/dd/yyyy hh:mm:ss``, store time (3dcart ``lastupdatestart``)."""
+    updated_until: str | None = None
+
+
+@dataclass
+class Page:
+    """One page of records plus what the client learned about paging."""
+
+    items: list = field(default_factory=list)
+    complete: bool = True
+
+
+RETAIL = CustomerGroup(id=NO_GROUP_ID, name="No group (retail)", auto_approve=True)
+"""The pseudo-group for ``CustomerGroupID`` 0, so "move to retail" reads like any other move."""
