@@ -30,9 +30,12 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, Union
 from urllib.parse import urlsplit, urlunsplit
 
@@ -222,15 +225,23 @@ class Roles:
         return Guard(self.admins, self.agents)
 
 
+TEMP_PREFIX = "customer-console-"
+
+
 def console_settings(user_id: str, role: Role, **overrides: object) -> Settings:
     """Settings from the environment, with ``user_id`` given exactly ``role``.
 
-    ``DATA_DIR`` keeps its default (``./data``) unless set; with no ``THREEDCART_*``
-    credentials the runtime starts the embedded sandbox store. Raises ``ConfigError``.
+    With no ``THREEDCART_*`` credentials the runtime starts the embedded sandbox store, and
+    local state goes to a temporary folder unless ``DATA_DIR`` is set. Raises ``ConfigError``.
     """
     base = load_settings(**overrides)
     roles = Roles.from_settings(base).with_role(user_id, role)
-    return load_settings(**{**overrides, **roles.settings_overrides()})
+    settings = load_settings(**{**overrides, **roles.settings_overrides()})
+    if settings.sandbox_mode and "data_dir" not in base.model_fields_set:
+        # Demo data vanishes on exit; so should its audit trail, or the next session's
+        # `history` would describe changes to customers that were reset since.
+        settings = settings.model_copy(update={"data_dir": Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))})
+    return settings
 
 
 # ---------------------------------------------------------------------------------- the session
@@ -603,6 +614,8 @@ def main(argv: list[str] | None = None, runtime_factory: RuntimeFactory | None =
         repl(session, stdin=sys.stdin, stdout=sys.stdout, interactive=interactive)
     finally:
         runtime.close()
+        if settings.data_dir.name.startswith(TEMP_PREFIX):
+            shutil.rmtree(settings.data_dir, ignore_errors=True)
     return 0
 
 

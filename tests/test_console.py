@@ -337,7 +337,7 @@ def test_repl_interactive_ends_at_eof(session: ConsoleSession) -> None:
 
 
 def test_main_prints_banner_and_runs_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.chdir(tmp_path)  # no stray .env; DATA_DIR defaults to ./data here
+    monkeypatch.chdir(tmp_path)  # no stray .env; with DATA_DIR unset, sandbox state is temporary
     for name in ("THREEDCART_SECURE_URL", "THREEDCART_PRIVATE_KEY", "THREEDCART_TOKEN", "DATA_DIR", "BOT_ADMINS", "BOT_AGENTS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(sys, "stdin", io.StringIO("jane@example.com\n2\n"))
@@ -347,7 +347,7 @@ def test_main_prints_banner_and_runs_stdin(tmp_path: Path, monkeypatch: pytest.M
     assert "@me (UME), role agent" in out
     assert "move jane@example.com to Wholesale" in out
     assert "customer> 2\n✓ Jane Doe is now disabled." in out
-    assert (tmp_path / "data").is_dir()
+    assert not (tmp_path / "data").exists()  # demo session: its state went to a temp dir, now removed
 
 
 def test_main_refuses_incomplete_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -373,4 +373,4 @@ def test_python_m_bot_console_in_a_pipe(tmp_path: Path) -> None:
     assert "Group:        VIP" in done.stdout
     assert "customer> # comment\ncustomer> help\n" in done.stdout
     assert "Traceback" not in done.stderr
-    assert (tmp_path / "data").is_dir()
+    assert not (tmp_path / "data").exists()  # demo session: its state went to a temp dir, now removed

@@ -129,8 +129,15 @@ def test_bulk_put_post_and_delete_are_not_retried(client: ThreeDCartClient, sand
     assert sandbox.request_count() == 3
 
 
-def test_429_on_a_write_is_rate_limited_not_retried(client: ThreeDCartClient, sandbox: SandboxStore) -> None:
-    sandbox.rate_limit_next(1, retry_after=1)
+def test_429_on_a_write_is_retried_because_the_store_did_nothing(client: ThreeDCartClient, sandbox: SandboxStore) -> None:
+    sandbox.rate_limit_next(1, retry_after=0.2)
+    result = client.update_customer(CustomerChange(1, enabled=False))
+    assert result.ok and sandbox.customer(1)["Enabled"] is False
+    assert sandbox.request_count("PUT") == 2  # the refused attempt and the one that worked
+
+
+def test_429_on_a_write_beyond_the_budget_is_rate_limited(client: ThreeDCartClient, sandbox: SandboxStore) -> None:
+    sandbox.rate_limit_next(1, retry_after=60)
     with pytest.raises(RateLimited):
         client.update_customer(CustomerChange(1, enabled=False))
     assert sandbox.request_count("PUT") == 1

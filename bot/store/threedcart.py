@@ -373,6 +373,17 @@ class BudgetRetry(Retry):
         kw.setdefault("budget", self.budget)
         return super().new(**kw)  # type: ignore[return-value]
 
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        """Reads retry on the whole status list; writes only on 429.
+
+        A 429 means the store's bucket refused the request before doing anything with it, so
+        sending a write again cannot apply it twice. A 5xx on a write may come after the store
+        applied it: those are never retried.
+        """
+        if status_code == 429 and self.total:
+            return True
+        return super().is_retry(method, status_code, has_retry_after)
+
     def sleep(self, response: Any = None) -> None:
         if self.budget is None:
             return super().sleep(response)
@@ -470,7 +481,10 @@ class ThreeDCartClient:
         return self._one(f"Customers/{int(customer_id)}", customer_from_3dcart, f"Customer #{customer_id}")
 
     def create_customers(self, customers: Sequence[Customer | Mapping[str, Any]]) -> list[WriteResult]:
-        body = [_to_3dcart(c, CUSTOMER_FIELDS, skip=("last_update",) + (("id",) if isinstance(c, Customer) else ())) for c in customers]
+        """POST new customers (models, or mappings of model or 3dcart field names); the store
+        assigns IDs, so a model's ``id`` is not sent."""
+        body = [_to_3dcart(c, CUSTOMER_FIELDS, skip=("id", "last_update") if isinstance(c, Customer) else ("last_update",))
+                for c in customers]
         return self._write("POST", "Customers", body, [None] * len(body))
 
     def update_customer(self, change: CustomerChange) -> WriteResult:
@@ -511,10 +525,12 @@ class ThreeDCartClient:
         return self._one(f"CustomerGroups/{int(group_id)}", group_from_3dcart, f"Customer group #{group_id}")
 
     def create_groups(self, groups: Sequence[CustomerGroup | Mapping[str, Any]]) -> list[WriteResult]:
+        """POST new groups (models, or mappings of model or 3dcart field names)."""
         body = [_to_3dcart(g, GROUP_FIELDS, skip=("id",) if isinstance(g, CustomerGroup) else ()) for g in groups]
         return self._write("POST", "CustomerGroups", body, [None] * len(body))
 
     def update_group(self, group_id: int, changes: CustomerGroup | Mapping[str, Any]) -> WriteResult:
+        """PUT one group: a model sends every field, a mapping only the fields it names."""
         body = _to_3dcart(changes, GROUP_FIELDS, skip=("id", GROUP_FIELDS["id"]))
         return _single(self._write("PUT", f"CustomerGroups/{int(group_id)}", body, [group_id]), group_id)
 
