@@ -37,18 +37,23 @@ def _measure(opts: Options, app: str) -> dict:
             [lambda body=body: post_signed(env.bot.events_url, body, timeout=60) for body in bodies],
             timeout=90,
         )
-        failures = [s for s in sent if isinstance(s, BaseException) or s.status != 200]
-        if failures:
-            raise RuntimeError(f"{len(failures)} of {CONCURRENT} commands failed: {failures[0]!r}")
-        # Every card must still arrive (the work after the ack must not be lost); bounded wait.
+        broken = [s for s in sent if isinstance(s, BaseException)]
+        if broken:
+            raise RuntimeError(f"{len(broken)} of {CONCURRENT} commands got no HTTP answer: {broken[0]!r}")
+        # Every card should still arrive (the work after the ack must not be lost). Bounded wait;
+        # a baseline whose ack Bolt gave up on may still deliver its card later, or not at all.
         deadline = started + 60
         to_card = []
         for s, url in zip(sent, urls):
-            arrived, post = env.slack.wait_card(url, timeout=max(0.1, deadline - time.monotonic()))
+            try:
+                arrived, _ = env.slack.wait_card(url, timeout=max(0.1, deadline - time.monotonic()))
+            except TimeoutError:
+                continue
             to_card.append(arrived - s.sent_at)
         env.sandbox.latency = 0.0
         return {
             "acks": [s.seconds for s in sent],
+            "statuses": [s.status for s in sent],
             "cards": to_card,
             "store_requests": len(env.sandbox.requests),
             "mode": env.bot.mode,
@@ -63,24 +68,33 @@ def run(opts: Options) -> Result:
     opts.log(f"ack (baseline): p50 {ms(percentile(base['acks'], 50))}, p99 {ms(percentile(base['acks'], 99))}")
 
     p99 = percentile(real["acks"], 99)
+    real_ok = sum(1 for st in real["statuses"] if st == 200)
     result.rows.append(Row(
         f"ack p50 / p99: {CONCURRENT} concurrent /customer <email>, store {STORE_LATENCY:g} s/request",
         f"p99 ≤ {TARGET_P99 * 1000:.0f} ms",
-        f"{ms(percentile(real['acks'], 50))} / {ms(p99)}",
-        p99 <= TARGET_P99,
+        f"{ms(percentile(real['acks'], 50))} / {ms(p99)}" + ("" if real_ok == CONCURRENT else f" ({CONCURRENT - real_ok} not 200!)"),
+        p99 <= TARGET_P99 and real_ok == CONCURRENT,
     ))
-    late = sum(1 for a in base["acks"] if a > SLACK_DEADLINE)
+    base_ok = sum(1 for st in base["statuses"] if st == 200)
+    late = sum(1 for a, st in zip(base["acks"], base["statuses"]) if st != 200 or a > SLACK_DEADLINE)
     result.rows.append(Row(
         "  same, BASELINE bot (store call before ack)",
         "reference",
-        f"{ms(percentile(base['acks'], 50))} / {ms(percentile(base['acks'], 99))} ({late}/{CONCURRENT} past Slack's 3 s)",
+        f"{ms(percentile(base['acks'], 50))} / {ms(percentile(base['acks'], 99))} ({late}/{CONCURRENT} not acked within 3 s)",
         None,
     ))
-    for label, data in (("bot", real), ("baseline", base)):
+    for label, data, ok in (("bot", real, real_ok), ("baseline", base, base_ok)):
+        others = sorted({st for st in data["statuses"] if st != 200})
         result.notes.append(
-            f"ack [{label}]: all {CONCURRENT} acks {', '.join(ms(a) for a in sorted(data['acks']))}; "
-            f"cards delivered {len(data['cards'])}/{CONCURRENT}, send→card p50 {ms(percentile(data['cards'], 50))}, "
-            f"max {ms(max(data['cards']))}; store requests {data['store_requests']}"
+            f"ack [{label}]: HTTP 200 for {ok}/{CONCURRENT}" + (f" (others: {others})" if others else "")
+            + f"; round trips {', '.join(ms(a) for a in sorted(data['acks']))}; "
+            f"cards delivered {len(data['cards'])}/{CONCURRENT}"
+            + (f", send→card p50 {ms(percentile(data['cards'], 50))}, max {ms(max(data['cards']))}" if data["cards"] else "")
+            + f"; store requests {data['store_requests']}"
         )
-    result.notes.append(f"ack: served by {real['mode']}")
+    if base_ok < CONCURRENT:
+        result.notes.append(
+            "ack [baseline]: Bolt waits at most 3 s for ack() (listener ack_timeout) and then answers "
+            "HTTP 404 {\"error\": \"unhandled request\"}: Slack would show the user an error"
+        )
     return result

@@ -47,6 +47,9 @@ from bot.store.sandbox import SandboxRequest, SandboxStore  # noqa: E402
 ADMIN = "UBENCH"
 """The Slack user the benchmark acts as (configured as BOT_ADMINS, so Approve all is allowed)."""
 
+SERVED_MODES: list[str] = []
+"""How the bot was served in this run (one entry per distinct mode): the report's header shows it."""
+
 HEALTH_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
@@ -449,10 +452,17 @@ def served_bot(app: str, sandbox: SandboxStore, slack: FakeSlack, data_dir: Path
             print(f"  ! {reason}\n  ! falling back to bot.slack.web.serve in a thread", file=sys.stderr)
         else:
             with stack:
+                _note_mode(served.mode)
                 yield served
             return
     with _in_thread(app, sandbox, slack, data_dir, reason) as served:
+        _note_mode(served.mode)
         yield served
+
+
+def _note_mode(mode: str) -> None:
+    if mode not in SERVED_MODES:
+        SERVED_MODES.append(mode)
 
 
 def _tail(path: Path, lines: int = 8) -> str:

@@ -354,7 +354,12 @@ class Desk:
     def _do_approveall(self, intent: i.ApproveAll, actor: Actor) -> Reply:
         self._require(actor, Role.ADMIN, "approve or deny wholesale applicants", "approve")
         wanted = set(intent.ids)
-        pending = {c.id: c for c in self.service.pending_applicants(fresh=True) if c.id in wanted}
+        # Re-read only the groups the batch was last seen in (all groups if any is unknown):
+        # someone who moved group since is simply not found there, and left alone.
+        seen = [self.service.peek(cid) for cid in wanted]
+        in_groups = {c.group_id for c in seen if c is not None} if all(seen) else None
+        fresh = self.service.pending_applicants(fresh=True, in_groups=in_groups)
+        pending = {c.id: c for c in fresh if c.id in wanted}
         if not pending:
             return Reply.notice("info", "None of those applicants is still pending. Nothing changed.", replace=True)
         changes = [CustomerChange(cid, enabled=True) for cid in pending]

@@ -238,7 +238,7 @@ def test_approve_all_is_one_bulk_put_with_per_customer_results(desk, sandbox):
     sandbox.reset_counts()
     reply = desk.handle(buttons(pending)["Approve all 32"].intent, ADMIN)
     assert sandbox.request_count(method="PUT") == 1
-    assert sandbox.request_count() <= 3  # one fresh read per non-auto-approve group, one bulk PUT
+    assert sandbox.request_count() == 3  # a fresh read of each group in the batch (2 and 4), one bulk PUT
     assert "Approved 30 applicants" in reply.text
     assert "2 applicants could not be approved" in texts(reply)
     assert sandbox.customer(ids[0])["Enabled"] is False and sandbox.customer(ids[5])["Enabled"] is True
@@ -279,3 +279,22 @@ def test_store_data_is_returned_as_plain_text(desk, sandbox):
     edit_in_store(sandbox, JANE, BillingFirstName="<!channel>", BillingLastName="*bold*")
     reply = desk.handle(i.Lookup(JANE), VIEWER)
     assert reply.cards[0].title == "<!channel> *bold*"  # escaping is the renderer's job
+
+
+def test_approve_all_in_one_group_is_two_store_requests(desk, sandbox):
+    edit_in_store(sandbox, GRACE, Enabled=True)  # only Wholesale applicants wait now
+    sandbox.add_customers(100, group_id=2, enabled=False)
+    pending = desk.handle(i.Pending(), ADMIN)
+    sandbox.reset_counts()
+    reply = desk.handle(buttons(pending)["Approve all 101"].intent, ADMIN)
+    assert "Approved 101 applicants" in reply.text
+    assert [(r.method, r.path) for r in sandbox.requests] == [
+        ("GET", "/3dCartWebAPI/v1/CustomerGroups/2/Customers"), ("PUT", "/3dCartWebAPI/v1/Customers")]
+
+
+def test_approve_all_leaves_out_whoever_changed_since(desk, sandbox):
+    pending = desk.handle(i.Pending(), ADMIN)
+    edit_in_store(sandbox, CAROL, CustomerGroupID=1)  # moved to VIP by hand meanwhile
+    reply = desk.handle(buttons(pending)["Approve all 2"].intent, ADMIN)
+    assert "Approved 1 applicant" in reply.text and "no longer pending" in texts(reply)
+    assert sandbox.customer(CAROL)["Enabled"] is False and sandbox.customer(GRACE)["Enabled"] is True

@@ -247,23 +247,33 @@ class CustomerService:
     def count_members(self, group_id: int) -> int:
         return self._cached(self._lists, ("count", group_id), lambda: self.backend.count_group_members(group_id))
 
-    def pending_applicants(self, *, fresh: bool = False) -> list[Customer]:
+    def pending_applicants(self, *, fresh: bool = False, in_groups: Iterable[int] | None = None) -> list[Customer]:
         """Disabled customers in groups that do not auto-approve (wholesale applicants).
 
         Scans only those groups' members. ``fresh=True`` re-reads the members from the store
         (before "Approve all") and refreshes the cache with the result; the group list itself
         comes from the cache: which groups auto-approve changes rarely, who is waiting changes
-        all the time, and this keeps "Approve all" at one read per such group plus one write.
+        all the time. ``in_groups`` narrows a fresh re-read to the groups named, so approving a
+        batch costs one read per group the batch is in, plus the one bulk write.
         """
         if not fresh:
             return list(self._cached(self._lists, ("pending",), lambda: self._scan_pending(self.groups())))
         with self._lock:
             generation = self._generation
-        applicants = self._scan_pending(self.groups())
+        groups = self.groups()
+        if in_groups is not None:
+            wanted = set(in_groups)
+            groups = [g for g in groups if g.id in wanted]
+        applicants = self._scan_pending(groups)
         with self._lock:
-            if generation == self._generation:
+            if generation == self._generation and in_groups is None:
                 self._lists.put(("pending",), applicants)
         return list(applicants)
+
+    def peek(self, customer_id: int) -> Customer | None:
+        """The cached customer, or None; never asks the store."""
+        with self._lock:
+            return self._by_id.get(customer_id)
 
     # ------------------------------------------------------------------ writes
 
