@@ -24,7 +24,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import intents
 from bot.guard import Actor
-from bot.slack.app import _secret, web_client
+from bot.slack.app import web_client
 from bot.slack.blocks import render
 
 EVENTS_PATH = "/slack/events"
@@ -35,7 +35,7 @@ def build_baseline_app(runtime: Any) -> App:
     app = App(
         name="baseline-bot",
         client=web_client(settings),
-        signing_secret=_secret(settings.slack_signing_secret) or "",
+        signing_secret=settings.secret(settings.slack_signing_secret) or "",
         token_verification_enabled=False,
     )
 

@@ -108,10 +108,6 @@ class ApplicationBook:
                                (customer_id,)).fetchone()
         return _application(row) if row else None
 
-    def open_count(self) -> int:
-        with self._db.connection() as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM applications WHERE state = 'open'").fetchone()[0])
-
     def get_state(self, name: str) -> str | None:
         with self._db.connection() as conn:
             row = conn.execute("SELECT value FROM poll_state WHERE name = ?", (name,)).fetchone()
@@ -152,7 +148,7 @@ class Poller:
         service = self.desk.service
         # A full scan of the pending groups on the first poll, and after any failed post (a
         # failed applicant may not show up among recent changes again); recent changes otherwise.
-        full_scan = self.book.get_state("incremental_since") is None
+        full_scan = self.book.get_state("last_full_scan") is None
         started = self._clock()
         if full_scan:
             changed = service.pending_applicants(fresh=True)
@@ -165,9 +161,9 @@ class Poller:
             elif self.book.close(customer.id) is not None:
                 result.closed.append(customer.id)
         if result.failed:
-            self.book.clear_state("incremental_since")
+            self.book.clear_state("last_full_scan")
         elif full_scan:
-            self.book.set_state("incremental_since", started.isoformat())
+            self.book.set_state("last_full_scan", started.isoformat())
         return result
 
     def _post_new(self, customer: Customer, result: PollResult) -> None:

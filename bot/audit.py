@@ -132,11 +132,6 @@ class AuditLog:
             ).fetchone()
         return _entry(row) if row else None
 
-    def count(self, **where: Any) -> int:
-        clauses = " AND ".join(f"{k} = ?" for k in where) or "1=1"
-        with self._db.connection() as conn:
-            return int(conn.execute(f"SELECT COUNT(*) FROM audit WHERE {clauses}", tuple(where.values())).fetchone()[0])
-
 
 def _entry(row: Any) -> AuditEntry:
     return AuditEntry(

@@ -62,22 +62,22 @@ class Settings(BaseSettings):
     listener_threads: int = Field(default=32, ge=1)
     log_level: str = "INFO"
 
-    @field_validator("approvals_channel", "audit_channel", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value.strip() if isinstance(value, str) else value
-
     @field_validator(
+        "approvals_channel", "audit_channel",
         "threedcart_secure_url", "threedcart_private_key", "threedcart_token",
         "slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before",
     )
     @classmethod
-    def _blank_secret_is_unset(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value.strip() if isinstance(value, str) else value
+    def _blank_is_unset(cls, value: object) -> object:
+        """``FOO=`` in a .env file means "not set", and stray spaces around values are dropped."""
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @staticmethod
+    def secret(value: SecretStr | None) -> str | None:
+        """The plain value of a secret setting, for the one place that sends it (a header, a token)."""
+        return value.get_secret_value() if value is not None else None
 
     @property
     def bot_admins(self) -> frozenset[str]:

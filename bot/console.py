@@ -83,7 +83,7 @@ CONSOLE_HELP = (
 )
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_NUMBER_LINE = re.compile(r"^(\d+)(?:\s+(.*))?$")
+_NUMBER_LINE = re.compile(r"^([0-9]{1,6})(?:\s+(.*))?$")
 
 
 # ---------------------------------------------------------------------------------- rendering
@@ -437,7 +437,7 @@ class ConsoleSession:
 
     def _pick(self, choices: tuple[Choice, ...], typed: str) -> str:
         """A choice by its number, or by a label that matches exactly or uniquely in part."""
-        if typed.isdigit():
+        if typed.isascii() and typed.isdigit():
             k = int(typed)
             if 1 <= k <= len(choices):
                 return self._handle(choices[k - 1].intent)

@@ -66,20 +66,37 @@ class Database:
 
 
 class SeenKeys:
-    """Remembers request keys so a retried or doubled delivery is handled once, across processes."""
+    """Remembers request keys so a retried or doubled delivery is handled once, across processes.
+
+    Slack retries within minutes and a response_url lives 30 minutes, so keys older than
+    ``KEEP_DAYS`` are forgotten: at start-up and every ``PRUNE_EVERY`` new keys.
+    """
+
+    KEEP_DAYS = 2
+    PRUNE_EVERY = 1000
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._added = 0
+        self._count_lock = threading.Lock()
         with db.connection() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS seen_keys (key TEXT PRIMARY KEY, at TEXT NOT NULL DEFAULT (datetime('now')))"
             )
+        self.forget_older_than(self.KEEP_DAYS)
 
     def first(self, key: str) -> bool:
         """True the first time ``key`` is offered, False every later time."""
         with self._db.connection() as conn:
             cur = conn.execute("INSERT OR IGNORE INTO seen_keys (key) VALUES (?)", (key[:512],))
-            return cur.rowcount == 1
+        if cur.rowcount != 1:
+            return False
+        with self._count_lock:
+            self._added += 1
+            prune = self._added % self.PRUNE_EVERY == 0
+        if prune:
+            self.forget_older_than(self.KEEP_DAYS)
+        return True
 
     def forget_older_than(self, days: int = 2) -> int:
         with self._db.connection() as conn:

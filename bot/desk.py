@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,9 @@ MEMBERS_PAGE = 20
 PENDING_PAGE = 10
 """Applicant cards per message: each card is ~4 blocks, and a message holds 50."""
 SHORTCUT_MAX = 10
+APPROVE_ALL_MAX = 200
+BUTTON_VALUE_MAX = 1900
+"""Slack allows 2000 characters in a button value; keep a margin."""
 
 FLAG_WORDS: dict[Flag, tuple[str, str]] = {
     # flag: (word when True, word when False)
@@ -194,20 +197,14 @@ class Desk:
 
     def _do_members(self, intent: i.Members, actor: Actor) -> Reply:
         group = self.service.resolve_group(intent.group)
-        page = max(1, intent.page)
         total = self.service.count_members(group.id)
+        page, pages = _clamp_page(intent.page, total, MEMBERS_PAGE)
         members = self.service.group_members(group.id, limit=MEMBERS_PAGE, page=page) if total else []
         lines = [member_line(c) for c in members] or ["No customers in this group."]
-        pages = max(1, -(-total // MEMBERS_PAGE))
-        actions: list[Button] = []
-        if page > 1:
-            actions.append(Button("◀ Previous", i.Members(str(group.id), page - 1)))
-        if page < pages:
-            actions.append(Button("Next ▶", i.Members(str(group.id), page + 1)))
         card = Card(
             title=f"{group.name}: {_plural(total, 'customer')}",
             lines=tuple(lines),
-            actions=tuple(actions),
+            actions=pager(page, pages, lambda p: i.Members(str(group.id), p)),
             footer=f"Page {page} of {pages}" if pages > 1 else "",
             key=f"g{group.id}",
         )
@@ -225,22 +222,12 @@ class Desk:
         applicants = self.service.pending_applicants()
         if not applicants:
             return Reply.notice("ok", "No wholesale applicants are waiting for approval.", replace=True)
-        page = max(1, intent.page)
-        pages = -(-len(applicants) // PENDING_PAGE)
-        page = min(page, pages)
+        page, pages = _clamp_page(intent.page, len(applicants), PENDING_PAGE)
         shown = applicants[(page - 1) * PENDING_PAGE: page * PENDING_PAGE]
         cards = [self.applicant_card(c) for c in shown]
-        actions: list[Button] = []
-        if page > 1:
-            actions.append(Button("◀ Previous", i.Pending(page - 1)))
-        if page < pages:
-            actions.append(Button("Next ▶", i.Pending(page + 1)))
+        actions = list(pager(page, pages, i.Pending))
         if len(applicants) > 1:
-            ids = tuple(c.id for c in applicants)
-            actions.append(Button(
-                f"Approve all {len(applicants)}", i.ApproveAll(ids), style="primary",
-                confirm=Confirm("Approve all?", f"Approve all {len(applicants)} pending applicants?", "Approve all", "Cancel"),
-            ))
+            actions.append(approve_all_button(applicants, shown))
         cards.append(Card(
             title=f"{_plural(len(applicants), 'applicant')} waiting",
             actions=tuple(actions),
@@ -284,7 +271,12 @@ class Desk:
             return Reply(text=f"Delete {display_name(customer)}?", cards=(self.delete_confirmation_card(customer),))
         try:
             with self._fresh(intent.who) as customer:
-                self.service.delete(customer.id)
+                try:
+                    self.service.delete(customer.id)
+                except StoreError as exc:
+                    if not isinstance(exc, NotFound):
+                        self._record(actor, "delete", customer, "failed", detail=failure(exc))
+                    raise
                 self._record(actor, "delete", customer, "done", before=snapshot(customer))
         except NotFound:
             label = intent.who if isinstance(intent.who, str) else f"Customer #{intent.who}"
@@ -306,6 +298,8 @@ class Desk:
         if self.audit.undo_of(entry.id):
             return Reply.notice("info", "That change was already undone.")
         with self._fresh(entry.customer_id) as customer:
+            if self.audit.undo_of(entry.id):  # a concurrent Undo won the race
+                return Reply.notice("info", "That change was already undone.")
             current = snapshot(customer)
             if any(current.get(k) != v for k, v in entry.after.items()):
                 self._record(actor, "undo", customer, "no-op", detail="changed since", undoes=entry.id)
@@ -358,12 +352,17 @@ class Desk:
         # someone who moved group since is simply not found there, and left alone.
         seen = [self.service.peek(cid) for cid in wanted]
         in_groups = {c.group_id for c in seen if c is not None} if all(seen) else None
-        fresh = self.service.pending_applicants(fresh=True, in_groups=in_groups)
-        pending = {c.id: c for c in fresh if c.id in wanted}
-        if not pending:
-            return Reply.notice("info", "None of those applicants is still pending. Nothing changed.", replace=True)
-        changes = [CustomerChange(cid, enabled=True) for cid in pending]
-        results = self.service.update_many(changes)
+        with self._locked(wanted):
+            fresh = self.service.pending_applicants(fresh=True, in_groups=in_groups)
+            pending = {c.id: c for c in fresh if c.id in wanted}
+            if not pending:
+                return Reply.notice("info", "None of those applicants is still pending. Nothing changed.", replace=True)
+            try:
+                results = self.service.update_many([CustomerChange(cid, enabled=True) for cid in pending])
+            except StoreError as exc:
+                for customer in pending.values():
+                    self._record(actor, "approve", customer, "failed", detail=failure(exc))
+                raise
         by_id = {r.record_id: r for r in results}
         approved, failed = [], []
         for cid, customer in pending.items():
@@ -434,7 +433,10 @@ class Desk:
         return Card(title=display_name(customer), fields=tuple(fields), actions=tuple(actions), footer=footer, key=f"c{customer.id}")
 
     def _group_menu(self, customer: Customer) -> Menu:
-        groups = [RETAIL, *self.service.groups()]
+        try:
+            groups = [RETAIL, *self.service.groups()]
+        except StoreError:  # the card still shows; the menu searches when the store is back
+            return Menu("Move to group…", search_for=i.Move(customer.id, ""))
         current = next((g for g in groups if g.id == customer.group_id), None)
         selected = Choice(group_label(current), i.Move(customer.id, str(current.id))) if current else None
         if len(groups) > MENU_LIMIT:
@@ -508,6 +510,14 @@ class Desk:
         return self.service.get_fresh(customer.id) if fresh else customer
 
     @contextmanager
+    def _locked(self, customer_ids: set[int]) -> Iterator[None]:
+        """Hold the locks of several customers (in a fixed order, so two batches cannot deadlock)."""
+        with ExitStack() as stack:
+            for stripe in sorted({hash(cid) % len(self._locks) for cid in customer_ids}):
+                stack.enter_context(self._locks[stripe])
+            yield
+
+    @contextmanager
     def _fresh(self, who: i.Who) -> Iterator[Customer]:
         """Hold this customer's lock and yield them re-read from the store (never from cache).
 
@@ -515,21 +525,16 @@ class Desk:
         click or a retried delivery sees the first write's result and turns into a no-op.
         """
         customer_id = who if isinstance(who, int) else self._find(who).id
-        with self._locks[hash(customer_id) % len(self._locks)]:
+        with self._locked({customer_id}):
             yield self._find(customer_id, fresh=True)
 
     def _write(self, actor: Actor, action: str, customer: Customer, change: CustomerChange, *, undoes: int | None = None) -> WriteOutcome:
         after = apply_change(customer, change)
         before_fields, after_fields = diff(customer, after)
         try:
-            if change.group_id is not None and change.enabled is None and change.mail_list is None:
-                self.service.move(customer.id, change.group_id)
-            elif change.group_id is None:
-                self.service.set_flags(customer.id, enabled=change.enabled, mail_list=change.mail_list)
-            else:
-                self.service.update(change)
+            self.service.update(change)
         except StoreError as exc:
-            self._record(actor, action, customer, "failed", detail=f"{type(exc).__name__}: {exc}", undoes=undoes)
+            self._record(actor, action, customer, "failed", detail=failure(exc), undoes=undoes)
             raise
         entry_id = self._record(actor, action, customer, "done", before=before_fields, after=after_fields, undoes=undoes)
         self._announce(f"{actor.label} {past_tense(action)} {customer.email}: {describe(before_fields, self.service.group_name)} → {describe(after_fields, self.service.group_name)}")
@@ -657,8 +662,11 @@ def store_problem(exc: StoreError, *, writing: bool = False) -> Reply:
     if isinstance(exc, RateLimited):
         return Reply.notice("warn", "The store is busy right now (rate limited). Nothing was changed — try again in a minute.")
     if isinstance(exc, Unavailable):
-        if writing:
+        if writing and exc.status is None:
             return Reply.notice("error", "The store did not answer, so I can't tell whether the change was saved. "
+                                "Look the customer up again in a minute to check.")
+        if writing:
+            return Reply.notice("error", "The store answered with an error, so the change may not have been saved. "
                                 "Look the customer up again in a minute to check.")
         return Reply.notice("error", "The store is not answering right now. Nothing was changed — try again in a minute.")
     if isinstance(exc, BadRequest):
@@ -674,6 +682,38 @@ def group_problem(exc: GroupLookupError) -> Reply:
         text = f"There is no group called “{_clip(exc.text, 60)}”." + (f" Groups: {names}." if names else "")
         text += " Try `/customer groups` for the full list."
     return Reply.notice("warn", text)
+
+
+def pager(page: int, pages: int, make: Callable[[int], i.Intent]) -> tuple[Button, ...]:
+    """◀ Previous / Next ▶ buttons for a paged list."""
+    buttons = []
+    if page > 1:
+        buttons.append(Button("◀ Previous", make(page - 1)))
+    if page < pages:
+        buttons.append(Button("Next ▶", make(page + 1)))
+    return tuple(buttons)
+
+
+def approve_all_button(applicants: list[Customer], shown: list[Customer]) -> Button:
+    """"Approve all N" — or, when every id would not fit in a button value, "Approve these N"."""
+    batch, label = applicants, f"Approve all {len(applicants)}"
+    intent = i.ApproveAll(tuple(c.id for c in batch))
+    if len(batch) > APPROVE_ALL_MAX or len(i.encode(intent)) > BUTTON_VALUE_MAX:
+        batch, label = shown, f"Approve these {len(shown)}"
+        intent = i.ApproveAll(tuple(c.id for c in batch))
+    return Button(label, intent, style="primary", confirm=Confirm(
+        f"{label}?", f"{label} pending applicant{'' if len(batch) == 1 else 's'}?", "Approve", "Cancel",
+    ))
+
+
+def failure(exc: StoreError) -> str:
+    """How a failed write is described in the audit trail: the error class and its safe message."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _clamp_page(page: int, total: int, size: int) -> tuple[int, int]:
+    pages = max(1, -(-total // size))
+    return min(max(1, page), pages), pages
 
 
 def _is_write(intent: i.Intent) -> bool:

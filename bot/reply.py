@@ -8,7 +8,7 @@ is shown literally. Nothing here knows about Slack.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Union
 
 from .intents import Intent
@@ -94,8 +94,6 @@ class Reply:
     """When answering a click: replace the clicked message (True) or leave it and post anew."""
     public: bool = False
     """Visible to the channel (True) or only to the person who asked (False)."""
-    extra: dict = field(default_factory=dict, compare=False)
-    """Surface-neutral hints (e.g. ``{"announce": "…"}``); renderers ignore unknown keys."""
 
     @classmethod
     def notice(cls, level: Level, text: str, *, replace: bool = False) -> "Reply":

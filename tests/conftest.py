@@ -1,18 +1,40 @@
-"""Shared fixtures: a real sandbox store over local HTTP, a 3dcart client, the cached service.
+"""Shared fixtures: a real sandbox store over local HTTP, a 3dcart client, the cached service;
+a fake Slack, the bot served over HTTP and a Slack player (``fake``, ``bot``, ``slack``).
 
-Other test modules use ``sandbox``, ``client`` and ``service`` by name; keep them stable.
+Other test modules use these fixtures by name; keep them stable.
+
+Hypothesis profiles are registered here, once, for every module: ``HYPOTHESIS_PROFILE=fuzz``
+runs 10 000 examples per property (the long adversarial run)::
+
+    HYPOTHESIS_PROFILE=fuzz .venv/bin/python -m pytest tests/test_adversarial.py tests/test_intents.py
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from bot.store.sandbox import SandboxStore
 from bot.store.service import CustomerService
 from bot.store.threedcart import ThreeDCartClient
+
+try:
+    from fake_slack import FakeSlack
+    from slack_helpers import ADMIN, AGENT, BotServer, Slack, check_everything_sent
+except ImportError:  # pragma: no cover - imported as the tests package
+    from tests.fake_slack import FakeSlack
+    from tests.slack_helpers import ADMIN, AGENT, BotServer, Slack, check_everything_sent
+
+FUZZ_PROFILE = "fuzz"
+FUZZ_EXAMPLES = 10_000
+settings.register_profile(FUZZ_PROFILE, max_examples=FUZZ_EXAMPLES, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 FAST = {
     "timeout": 2.0,            # per attempt
@@ -63,3 +85,29 @@ def client(make_client: Callable[..., ThreeDCartClient]) -> ThreeDCartClient:
 def service(client: ThreeDCartClient) -> CustomerService:
     """A ``CustomerService`` over ``client`` (default TTLs)."""
     return CustomerService(client)
+
+
+# ------------------------------------------------------------------------------------------
+# Slack end to end: a fake Slack, the bot served over HTTP on the embedded sandbox, a player.
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """A fake Slack Web API + response URLs on a free port."""
+    with FakeSlack() as slack:
+        yield slack
+
+
+@pytest.fixture
+def bot(fake: FakeSlack, tmp_path: Any) -> Iterator[BotServer]:
+    """The bot served over HTTP (embedded sandbox store; UADMIN admin, UAGENT agent); afterwards,
+    everything it sent must have been valid."""
+    with BotServer(fake, tmp_path, admins=ADMIN, agents=AGENT) as server:
+        yield server
+    check_everything_sent(fake)
+
+
+@pytest.fixture
+def slack(bot: BotServer, fake: FakeSlack) -> Slack:
+    """Plays Slack against ``bot``."""
+    return Slack(bot, fake)

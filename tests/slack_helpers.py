@@ -8,6 +8,10 @@
 * ``slash_command`` / ``block_actions`` / ``message_action`` / ``block_suggestion`` — request
   bodies as Slack sends them (form-encoded; interactivity as ``payload=<json>``).
 * ``BotServer`` — settings + runtime on the sandbox store + the WSGI app served on a free port.
+* ``Slack`` — plays Slack against a ``BotServer``: commands, clicks, type-ahead; returns answers.
+* ``check_everything_sent(fake)`` — every message the bot sent to a ``FakeSlack`` was valid.
+
+The ``fake`` / ``bot`` / ``slack`` fixtures built from these live in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -20,15 +24,20 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import requests
 from slack_sdk.models.blocks import Block
 
+if TYPE_CHECKING:  # fake_slack imports this module: no runtime import the other way
+    from fake_slack import FakeSlack
+
 MAX_BLOCKS = 50
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-0000-token"
+ADMIN, AGENT, VIEWER = "UADMIN", "UAGENT", "UVIEWER"
+"""The roles the ``bot`` fixture is configured with (BOT_ADMINS, BOT_AGENTS, anyone else)."""
 
 # ------------------------------------------------------------------------------------------
 # validation
@@ -294,3 +303,62 @@ class BotServer:
 
     def get(self, path: str) -> requests.Response:
         return requests.get(self.url + path, timeout=10)
+
+
+# ------------------------------------------------------------------------------------------
+# playing Slack
+
+
+class Slack:
+    """Plays Slack: sends signed requests the way Slack does, returns what the bot answered."""
+
+    def __init__(self, bot: BotServer, fake: FakeSlack) -> None:
+        self.bot, self.fake = bot, fake
+
+    @property
+    def store(self) -> Any:
+        return self.bot.sandbox
+
+    def command(self, text: str, user: str = ADMIN, *, channel: str = "C0TEST") -> dict:
+        url = self.fake.response_url(channel=channel, user=user)
+        resp = self.bot.post(slash_command(text, user_id=user, response_url=url, channel_id=channel))
+        assert resp.status_code == 200, resp.text
+        assert resp.text == ""  # a plain ack: the answer arrives as one message through response_url
+        post = self.fake.wait_response(url)
+        assert post.ok
+        assert_valid_message(post.payload)
+        return post.payload
+
+    def click_body(self, message: dict, user: str = ADMIN, *, label: str | None = None, type: str | None = None,  # noqa: A002
+                   option_value: str | None = None, option: dict | None = None, ephemeral: bool = True,
+                   message_ts: str = "1700000000.000100", ts: str | None = None) -> tuple[str, bytes]:
+        element = find_element(message, label=label, type=type)
+        url = self.fake.response_url(user=user, source_ts=message_ts)
+        action = action_for(element, option_value=option_value, option=option, ts=ts)
+        return url, block_actions(action, user_id=user, response_url=url, message=message,
+                                  message_ts=message_ts, ephemeral=ephemeral)
+
+    def click(self, message: dict, user: str = ADMIN, **kw: Any) -> dict:
+        """Click an element of an ephemeral ``message``; the bot's answer (through response_url)."""
+        url, body = self.click_body(message, user, **kw)
+        resp = self.bot.post(body)
+        assert resp.status_code == 200 and resp.text == ""
+        post = self.fake.wait_response(url)
+        assert post.ok
+        assert_valid_message(post.payload)
+        return post.payload
+
+    def suggest(self, action_id: str, typed: str, user: str = AGENT) -> list[dict]:
+        resp = self.bot.post(block_suggestion(action_id, typed, user_id=user))
+        assert resp.status_code == 200
+        return resp.json()["options"]
+
+    def customer(self, customer_id: int) -> dict | None:
+        return self.store.customer(customer_id)
+
+
+def check_everything_sent(fake: FakeSlack) -> None:
+    """Every message the bot sent was valid, and Slack never refused blocks the bot built."""
+    for payload in fake.sent():
+        assert_valid_message(payload)
+    assert not [c for c in fake.calls() if c.error == "invalid_blocks" and not c.injected], "the bot sent blocks Slack would refuse"

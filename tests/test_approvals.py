@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -164,6 +165,8 @@ def test_approve_in_the_channel_updates_the_message_in_place(approvals_bot):
     assert "@uadmin" in all_text(message)
     assert not [e for b in message["blocks"] for e in b.get("elements", []) if e.get("type") == "button"]
     assert bot.sandbox.customer(CAROL)["Enabled"] is True
+    time.sleep(0.3)  # room for a (wrong) second update from the decision listener
+    assert [c.params["ts"] for c in fake.calls("chat.update")] == [ts]  # updated once, in place
 
     # a second click on a stale copy (the original message, buttons and all): no second write
     bot.sandbox.reset_counts()

@@ -72,3 +72,14 @@ def test_seen_keys_are_shared_between_processes(tmp_path):
         f"sys.exit(0 if SeenKeys(Database({str(tmp_path)!r})).first('shared-key') else 3)"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 3
+
+
+def test_old_seen_keys_are_forgotten_at_start_up(tmp_path):
+    db = Database(tmp_path)
+    seen = SeenKeys(db)
+    seen.first("old-click")
+    seen.first("new-click")
+    with db.connection() as conn:
+        conn.execute("UPDATE seen_keys SET at = datetime('now', '-3 days') WHERE key = 'old-click'")
+    again = SeenKeys(Database(tmp_path))  # a restart
+    assert again.first("old-click") is True and again.first("new-click") is False

@@ -405,3 +405,17 @@ def test_connect_with_credentials_uses_them(sandbox: SandboxStore) -> None:
         assert sandbox.request_count() == 1
     finally:
         connection.close()
+
+
+def test_changed_since_clears_lists_only_when_something_differs(service: CustomerService, sandbox: SandboxStore) -> None:
+    since = datetime.now() - timedelta(days=3)
+    service.changed_since(since)  # the first look fills the id cache
+    service.pending_applicants()
+    sandbox.reset_counts()
+    service.changed_since(since)  # nothing changed: the pending list stays cached
+    service.pending_applicants()
+    assert sandbox.request_count() == 1
+    headers = {"SecureURL": sandbox.secure_url, "PrivateKey": sandbox.private_key, "Token": sandbox.token}
+    requests.put(f"{sandbox.url}Customers/3", json={"Enabled": True}, headers=headers, timeout=5)
+    service.changed_since(since)  # Carol was approved in the store admin
+    assert [c.id for c in service.pending_applicants()] == [7]

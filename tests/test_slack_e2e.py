@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,96 +18,20 @@ import requests
 try:
     from fake_slack import FakeSlack
     from slack_helpers import (
-        BotServer, action_for, all_text, assert_valid_message, block_actions, block_suggestion, elements,
-        find_element, interactive, message_action, sign, slash_command,
+        ADMIN, AGENT, VIEWER, BotServer, Slack, action_for, all_text, assert_valid_message, block_actions,
+        check_everything_sent, elements, find_element, interactive, message_action, sign, slash_command,
     )
 except ImportError:  # pragma: no cover - run as a package
     from tests.fake_slack import FakeSlack
     from tests.slack_helpers import (
-        BotServer, action_for, all_text, assert_valid_message, block_actions, block_suggestion, elements,
-        find_element, interactive, message_action, sign, slash_command,
+        ADMIN, AGENT, VIEWER, BotServer, Slack, action_for, all_text, assert_valid_message, block_actions,
+        check_everything_sent, elements, find_element, interactive, message_action, sign, slash_command,
     )
 
 pytestmark = pytest.mark.timeout(60)
 
-ADMIN, AGENT, VIEWER = "UADMIN", "UAGENT", "UVIEWER"
 JANE, BOB, CAROL, DAVE, HENRY = 1, 2, 3, 4, 8
 VIP, WHOLESALE, STAFF, DISTRIBUTORS = 1, 2, 3, 4
-
-
-# ------------------------------------------------------------------------------ harness
-
-
-class Slack:
-    """Plays Slack: sends signed requests the way Slack does, returns what the bot answered."""
-
-    def __init__(self, bot: BotServer, fake: FakeSlack) -> None:
-        self.bot, self.fake = bot, fake
-
-    @property
-    def store(self) -> Any:
-        return self.bot.sandbox
-
-    def command(self, text: str, user: str = ADMIN, *, channel: str = "C0TEST") -> dict:
-        url = self.fake.response_url(channel=channel, user=user)
-        resp = self.bot.post(slash_command(text, user_id=user, response_url=url, channel_id=channel))
-        assert resp.status_code == 200, resp.text
-        assert resp.text == ""  # a plain ack: the answer arrives as one message through response_url
-        post = self.fake.wait_response(url)
-        assert post.ok
-        assert_valid_message(post.payload)
-        return post.payload
-
-    def click_body(self, message: dict, user: str = ADMIN, *, label: str | None = None, type: str | None = None,  # noqa: A002
-                   option_value: str | None = None, option: dict | None = None, ephemeral: bool = True,
-                   message_ts: str = "1700000000.000100", ts: str | None = None) -> tuple[str, bytes]:
-        element = find_element(message, label=label, type=type)
-        url = self.fake.response_url(user=user, source_ts=message_ts)
-        action = action_for(element, option_value=option_value, option=option, ts=ts)
-        return url, block_actions(action, user_id=user, response_url=url, message=message,
-                                  message_ts=message_ts, ephemeral=ephemeral)
-
-    def click(self, message: dict, user: str = ADMIN, **kw: Any) -> dict:
-        """Click an element of an ephemeral ``message``; the bot's answer (through response_url)."""
-        url, body = self.click_body(message, user, **kw)
-        resp = self.bot.post(body)
-        assert resp.status_code == 200 and resp.text == ""
-        post = self.fake.wait_response(url)
-        assert post.ok
-        assert_valid_message(post.payload)
-        return post.payload
-
-    def suggest(self, action_id: str, typed: str, user: str = AGENT) -> list[dict]:
-        resp = self.bot.post(block_suggestion(action_id, typed, user_id=user))
-        assert resp.status_code == 200
-        return resp.json()["options"]
-
-    def customer(self, customer_id: int) -> dict | None:
-        return self.store.customer(customer_id)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as slack:
-        yield slack
-
-
-def _check_everything_sent(fake: FakeSlack) -> None:
-    for payload in fake.sent():
-        assert_valid_message(payload)
-    assert not [c for c in fake.calls() if c.error == "invalid_blocks" and not c.injected], "the bot sent blocks Slack would refuse"
-
-
-@pytest.fixture
-def bot(fake: FakeSlack, tmp_path: Any) -> Iterator[BotServer]:
-    with BotServer(fake, tmp_path, admins=ADMIN, agents=AGENT) as server:
-        yield server
-    _check_everything_sent(fake)
-
-
-@pytest.fixture
-def slack(bot: BotServer, fake: FakeSlack) -> Slack:
-    return Slack(bot, fake)
 
 
 def headers(payload: dict) -> list[str]:
@@ -462,7 +385,7 @@ def test_type_ahead_answers_in_time_even_when_the_store_hangs(fake: FakeSlack, t
         started = time.monotonic()
         assert slack.suggest(select["action_id"], "Group 15") == []  # no groups in time: none offered
         assert time.monotonic() - started < 3.0  # Slack's deadline for options
-    _check_everything_sent(fake)
+    check_everything_sent(fake)
 
 
 def test_unexpected_error_says_something_went_wrong(slack: Slack) -> None:
@@ -531,7 +454,7 @@ def test_changes_are_posted_to_the_audit_channel(fake: FakeSlack, tmp_path: Any)
         payload = slack.command("disable jane@example.com", AGENT)  # the user still gets the answer
         assert "now disabled" in all_text(payload)
         fake.wait_for(lambda: [c for c in fake.calls("chat.postMessage") if c.error == "channel_not_found"])
-    _check_everything_sent(fake)
+    check_everything_sent(fake)
 
 
 # ------------------------------------------------------------------------------ security
@@ -651,11 +574,10 @@ def test_poster_posts_updates_and_survives_slack_errors(fake: FakeSlack) -> None
     from bot.slack.app import web_client
     from bot.slack.poster import SlackPoster
 
-    class Settings:
-        slack_bot_token = "xoxb-test-0000-token"
-        slack_api_url = fake.api_url
+    from bot.config import Settings
 
-    poster = SlackPoster(web_client(Settings))
+    settings = Settings(_env_file=None, slack_bot_token="xoxb-test-0000-token", slack_api_url=fake.api_url)
+    poster = SlackPoster(web_client(settings))
     reply = Reply(text="New applicant <!channel>", cards=(Card(title="Carol", fields=(Field("Email", "c@x.com"),)),))
     ts = poster.post("CAPPROVALS", reply)
     assert ts and fake.messages[("CAPPROVALS", ts)]["text"] == "New applicant &lt;!channel&gt;"

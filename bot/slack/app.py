@@ -25,7 +25,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-from ..config import ConfigError
+from ..config import ConfigError, Settings
 from . import listeners
 from .approvals_channel import start_if_enabled
 
@@ -34,16 +34,9 @@ log = logging.getLogger(__name__)
 DESK_WORKERS = 16
 
 
-def _secret(value: Any) -> str | None:
-    if value is None:
-        return None
-    getter = getattr(value, "get_secret_value", None)
-    return getter() if callable(getter) else str(value)
-
-
-def web_client(settings: Any) -> WebClient:
+def web_client(settings: Settings) -> WebClient:
     """The Web API client: bot token, ``SLACK_API_URL`` and retries for 429s and dropped connections."""
-    token = _secret(settings.slack_bot_token)
+    token = settings.secret(settings.slack_bot_token)
     if not token:
         raise ConfigError("Missing setting: SLACK_BOT_TOKEN")
     base_url = settings.slack_api_url
@@ -81,7 +74,7 @@ def build_app(runtime: Any, *, client: WebClient | None = None) -> BotApp:
     """The bot's Bolt app over ``runtime`` (settings, desk, store, seen-keys)."""
     settings = runtime.settings
     client = client or web_client(settings)
-    signing_secret = _secret(settings.slack_signing_secret)
+    signing_secret = settings.secret(settings.slack_signing_secret)
     if not signing_secret:
         # Socket Mode needs none; over HTTP every request then fails verification (401).
         log.warning("SLACK_SIGNING_SECRET is not set: fine for Socket Mode, but every HTTP request will get 401")
@@ -97,5 +90,5 @@ def build_app(runtime: Any, *, client: WebClient | None = None) -> BotApp:
     app.listeners = listeners.register(app, runtime, app.work_pool)
     # Applicant messages in APPROVALS_CHANNEL follow decisions made anywhere; RUN_POLLER also
     # polls for new applicants in a background thread of this process.
-    app.poller_stop = start_if_enabled(runtime, client)
+    app.poller_stop = start_if_enabled(runtime, client, app.work_pool)
     return app

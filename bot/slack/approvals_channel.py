@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Executor
+from contextvars import ContextVar
 
 from slack_sdk import WebClient
 
@@ -19,12 +21,17 @@ from .poster import SlackPoster
 
 log = logging.getLogger(__name__)
 
+clicked_message: ContextVar[tuple[str, str] | None] = ContextVar("clicked_message", default=None)
+"""The channel message (channel, ts) whose button is being handled in this thread, if any: the
+click's own answer updates that message, so the decision listener leaves it alone."""
 
-def approvals_poller(runtime: Runtime, client: WebClient) -> Poller | None:
+
+def approvals_poller(runtime: Runtime, client: WebClient, pool: Executor | None = None) -> Poller | None:
     """A poller posting to ``APPROVALS_CHANNEL``, or None when that channel is not set.
 
     Also keeps posted messages current: when an applicant is decided anywhere (a click in the
-    channel, ``/customer approve``, the console), their channel message is updated in place.
+    channel, ``/customer approve``, the console), their channel message is updated in place —
+    on ``pool`` when given, so an "Approve all" answer never waits on ``chat.update`` limits.
     """
     channel = runtime.settings.approvals_channel
     if not channel:
@@ -38,16 +45,25 @@ def approvals_poller(runtime: Runtime, client: WebClient) -> Poller | None:
 
     def decided(customer: Customer, reply: Reply) -> None:
         application = book.close(customer.id)
-        if application is not None and application.ts:
+        if application is None or not application.ts:
+            return
+        if (application.channel, application.ts) == clicked_message.get():
+            return
+        if pool is None:
             poster.update(application.channel, application.ts, reply)
+            return
+        try:
+            pool.submit(poster.update, application.channel, application.ts, reply)
+        except RuntimeError:
+            log.warning("applicant message %s not updated: worker pool is shut down", application.ts)
 
     runtime.desk.on_decision(decided)
     return Poller(runtime.desk, book, post)
 
 
-def start_if_enabled(runtime: Runtime, client: WebClient) -> threading.Event | None:
+def start_if_enabled(runtime: Runtime, client: WebClient, pool: Executor | None = None) -> threading.Event | None:
     """Start the background poller when ``RUN_POLLER`` is on; the Event stops it."""
-    poller = approvals_poller(runtime, client)
+    poller = approvals_poller(runtime, client, pool)
     if poller is None:
         if runtime.settings.run_poller:
             log.warning("RUN_POLLER is on but APPROVALS_CHANNEL is not set: not polling")

@@ -32,6 +32,7 @@ from .. import intents
 from ..guard import Actor
 from ..reply import Reply
 from .blocks import BUTTON_PREFIX, MENU_PREFIX, PICK_PREFIX, parse_pick, render, render_options
+from .approvals_channel import clicked_message
 from .poster import SlackPoster, slack_error
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ OUT_OF_DATE = "That button is out of date — run /customer again."
 NO_EMAIL = "No email address in that message."
 
 SUGGEST_WORKERS = 4
-SUGGEST_SECONDS = 2.5
+SUGGEST_SECONDS = 2.0
 """Type-ahead must answer within Slack's 3 s; past this, answer with no options."""
 
 
@@ -216,7 +217,11 @@ class Listeners:
             intent = intents.decode(value) if value else None
             if intent is None:
                 return Reply.notice("warn", OUT_OF_DATE, replace=False)
-            return self.desk.handle(intent, actor)
+            token = clicked_message.set(_clicked(body))
+            try:
+                return self.desk.handle(intent, actor)
+            finally:
+                clicked_message.reset(token)
 
         self.submit(Job(
             name=f"action {action.get('action_id', '')[:40]}",
@@ -264,6 +269,15 @@ class Listeners:
             self.pool.submit(self.poster.post, channel, line)
         except RuntimeError:
             log.warning("audit line not posted: worker pool is shut down")
+
+
+def _clicked(body: dict) -> tuple[str, str] | None:
+    """(channel, ts) of the channel message a click came from; None for ephemeral messages."""
+    container = body.get("container") or {}
+    channel, ts = _channel_id(body), container.get("message_ts")
+    if container.get("is_ephemeral") or not channel or not ts:
+        return None
+    return channel, ts
 
 
 def _channel_id(body: dict) -> str | None:

@@ -50,6 +50,9 @@ class SlackWsgi:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "") or "/"
         if path == EVENTS_PATH and method == "POST":
+            if not _plausible_timestamp(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")):
+                # slack_sdk's verifier calls int() on it unguarded: answer 401, not a 500 traceback
+                return _respond(start_response, "401 Unauthorized", "", "text/plain; charset=utf-8")
             return self.handler(environ, start_response)
         if path == HEALTH_PATH and method == "GET":
             return _respond(start_response, "200 OK", json.dumps(self.health()), "application/json")
@@ -62,6 +65,11 @@ class SlackWsgi:
         self.app.close()
         if self._owns_runtime:
             self.runtime.close()
+
+
+def _plausible_timestamp(value: str) -> bool:
+    """A Slack request timestamp is whole seconds in ASCII digits; anything else is forged."""
+    return value.isascii() and value.isdigit() and len(value) <= 12
 
 
 def _respond(start_response: Callable, status: str, body: str, content_type: str) -> list[bytes]:

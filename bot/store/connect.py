@@ -43,8 +43,9 @@ def connect(settings: Settings) -> StoreConnection:
     else:
         api_url = settings.threedcart_api_url
         secure_url, private_key, token = (
-            _secret(settings.threedcart_secure_url), _secret(settings.threedcart_private_key),
-            _secret(settings.threedcart_token),
+            settings.secret(settings.threedcart_secure_url) or "",
+            settings.secret(settings.threedcart_private_key) or "",
+            settings.secret(settings.threedcart_token) or "",
         )
         rate = settings.store_requests_per_second
     try:
@@ -62,8 +63,3 @@ def connect(settings: Settings) -> StoreConnection:
     service = CustomerService(client, ttl=settings.cache_ttl_seconds)
     return StoreConnection(backend=client, service=service, sandbox=sandbox)
 
-
-def _secret(value: object) -> str:
-    if value is None:
-        return ""
-    return value.get_secret_value()  # type: ignore[attr-defined]

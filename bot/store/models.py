@@ -6,7 +6,7 @@ The bot's code speaks only these types. Each backend maps its own field names on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 NO_GROUP_ID = 0
@@ -92,14 +92,6 @@ class CustomerQuery:
     updated_since: str | None = None
     """``mm/dd/yyyy hh:mm:ss``, store time (3dcart ``lastupdatestart``)."""
     updated_until: str | None = None
-
-
-@dataclass
-class Page:
-    """One page of records plus what the client learned about paging."""
-
-    items: list = field(default_factory=list)
-    complete: bool = True
 
 
 RETAIL = CustomerGroup(id=NO_GROUP_ID, name="No group (retail)", auto_approve=True)

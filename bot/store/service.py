@@ -175,7 +175,10 @@ class CustomerService:
         customers = list(self.backend.all_customers(CustomerQuery(updated_since=stamp)))
         if customers:
             with self._lock:
-                self._lists.clear()  # something changed in the store: pages, counts, pending
+                # Lists (pages, counts, pending) go stale only when a record differs from what
+                # the cache holds; the poll window re-reads unchanged records every time.
+                if any(self._by_id.get(c.id) != c for c in customers):
+                    self._lists.clear()
                 for customer in customers:
                     self._remember(customer)
         return customers
@@ -208,7 +211,7 @@ class CustomerService:
         needle = text.strip().lower()
         groups = self.groups()
         digits = needle.lstrip("#")
-        if digits.isdigit():
+        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
             return self._group_by_id(int(digits), text, groups)
         if not needle:
             raise UnknownGroup(text, groups[:CANDIDATES])
@@ -229,7 +232,7 @@ class CustomerService:
         if not needle:
             return options[:limit]
         digits = needle.lstrip("#")
-        by_id = [g for g in options if digits.isdigit() and g.id == int(digits)]
+        by_id = [g for g in options if digits.isascii() and digits.isdigit() and len(digits) <= 18 and g.id == int(digits)]
         prefix = [g for g in options if any(n.startswith(needle) for n in _names(g))]
         inside = [g for g in options if any(needle in n for n in _names(g))]
         return list({g.id: g for g in by_id + prefix + inside}.values())[:limit]

@@ -5,9 +5,10 @@ status codes turn into ``store.errors``. The rest of the bot sees only ``store.m
 
 Choices worth knowing (see ``/work/shared/reference/3dcart.md`` for the facts behind them):
 
-* **Retries** are urllib3's ``Retry`` on one pooled ``requests.Session``. Only ``GET`` is
-  retried on 429/5xx and on read errors. ``PUT``/``POST``/``DELETE`` are retried only when the
-  connection could not be opened (the store never saw the request). ``DELETE`` is deliberately
+* **Retries** are urllib3's ``Retry`` on one pooled ``requests.Session``. ``GET`` is retried
+  on 429/5xx and on read errors. ``PUT``/``POST``/``DELETE`` are retried on 429 (the store's
+  bucket refused them unprocessed) and when the connection could not be opened (the store never
+  saw the request), never after a 5xx or a timeout. ``DELETE`` is deliberately
   not retried after it was sent: a retried delete that had in fact succeeded answers 404, and
   "already deleted" is better decided by the caller (the desk says so) than guessed here.
 * **Budget**: every call has ``total_budget`` seconds, shared by the client-side rate limiter,
