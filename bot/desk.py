@@ -54,6 +54,18 @@ class Missing(NotFound):
     """A customer the user named is not in the store; the message says what to do."""
 
 
+class WriteInDoubt(Exception):
+    """A write was sent and the store failed while handling it: it may or may not have applied.
+
+    Only these get the "can't tell whether it was saved" answer; a failure before any write was
+    sent (the fresh re-read, the group list) changed nothing, and the user is told so.
+    """
+
+    def __init__(self, cause: StoreError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 class Refused(Exception):
     """The actor may not do this; carries the reply that says who may."""
 
@@ -119,8 +131,10 @@ class Desk:
             return handler(intent, actor)
         except Refused as refused:
             return refused.reply
+        except WriteInDoubt as doubt:
+            return store_problem(doubt.cause, writing=True)
         except StoreError as exc:
-            return store_problem(exc, writing=_is_write(intent))
+            return store_problem(exc)
         except GroupLookupError as exc:
             return group_problem(exc)
         except Exception:  # noqa: BLE001 — the user gets a sentence, the log gets the traceback
@@ -274,9 +288,10 @@ class Desk:
                 try:
                     self.service.delete(customer.id)
                 except StoreError as exc:
-                    if not isinstance(exc, NotFound):
-                        self._record(actor, "delete", customer, "failed", detail=failure(exc))
-                    raise
+                    if isinstance(exc, NotFound):
+                        raise
+                    self._record(actor, "delete", customer, "failed", detail=failure(exc))
+                    raise in_doubt(exc) from exc
                 self._record(actor, "delete", customer, "done", before=snapshot(customer))
         except NotFound:
             label = intent.who if isinstance(intent.who, str) else f"Customer #{intent.who}"
@@ -362,7 +377,7 @@ class Desk:
             except StoreError as exc:
                 for customer in pending.values():
                     self._record(actor, "approve", customer, "failed", detail=failure(exc))
-                raise
+                raise in_doubt(exc) from exc
         by_id = {r.record_id: r for r in results}
         approved, failed = [], []
         for cid, customer in pending.items():
@@ -535,7 +550,7 @@ class Desk:
             self.service.update(change)
         except StoreError as exc:
             self._record(actor, action, customer, "failed", detail=failure(exc), undoes=undoes)
-            raise
+            raise in_doubt(exc) from exc
         entry_id = self._record(actor, action, customer, "done", before=before_fields, after=after_fields, undoes=undoes)
         self._announce(f"{actor.label} {past_tense(action)} {customer.email}: {describe(before_fields, self.service.group_name)} → {describe(after_fields, self.service.group_name)}")
         return WriteOutcome(customer, after, entry_id)
@@ -670,7 +685,7 @@ def store_problem(exc: StoreError, *, writing: bool = False) -> Reply:
                                 "Look the customer up again in a minute to check.")
         return Reply.notice("error", "The store is not answering right now. Nothing was changed — try again in a minute.")
     if isinstance(exc, BadRequest):
-        return Reply.notice("error", f"The store refused that: {_clip(exc.message, 300)}. Nothing was changed.")
+        return Reply.notice("error", f"The store refused that: {_clip(exc.message, 300).rstrip('. ')}. Nothing was changed.")
     return Reply.notice("error", "The store had a problem. Nothing was changed — try again in a minute.")
 
 
@@ -716,8 +731,9 @@ def _clamp_page(page: int, total: int, size: int) -> tuple[int, int]:
     return min(max(1, page), pages), pages
 
 
-def _is_write(intent: i.Intent) -> bool:
-    return isinstance(intent, (i.Move, i.SetFlag, i.Delete, i.Approve, i.Deny, i.ApproveAll, i.Undo))
+def in_doubt(exc: StoreError) -> Exception:
+    """Failures of a sent write: only a timeout or a 5xx leaves its outcome unknown."""
+    return WriteInDoubt(exc) if isinstance(exc, Unavailable) else exc
 
 
 def _plural(n: int, word: str) -> str:

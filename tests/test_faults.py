@@ -293,7 +293,7 @@ def says_uncertain(op: Op, text: str) -> None:
 def says_no_answer(op: Op, text: str) -> None:
     if op.write is None:
         assert "store is not answering" in text, text
-    else:  # the exact wording for writes is pinned by the xfail test further down
+    else:  # exact wording: test_a_write_that_never_reached_the_store_says_nothing_was_changed
         assert "store" in text and "answer" in text, text
 
 
@@ -421,13 +421,6 @@ NEVER_SENT = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/desk.py Desk.handle → store_problem(exc, writing=_is_write(intent)): whether a write 'may "
-    "have been saved' is decided from the intent type, not from whether a write was sent. A write "
-    "whose fresh re-read (or the group / pending read before it) timed out, was refused or got 5xx "
-    "never sent a PUT/DELETE, yet the user is told \"The store did not answer, so I can't tell whether "
-    "the change was saved\" (or \"…answered with an error, so the change may not have been saved\") "
-    "instead of \"The store is not answering right now. Nothing was changed\"."))
 @pytest.mark.parametrize("op, fault", NEVER_SENT)
 def test_a_write_that_never_reached_the_store_says_nothing_was_changed(
         make_env: Callable[..., Env], op: Op, fault: Fault) -> None:
@@ -439,10 +432,6 @@ def test_a_write_that_never_reached_the_store_says_nothing_was_changed(
     assert "store is not answering" in text and NOTHING_CHANGED in text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/desk.py store_problem: f\"The store refused that: {message}. Nothing was changed.\" appends "
-    "a period to store messages that already end with one (3dcart's usually do), giving "
-    "\"…(sandbox fail_ids).. Nothing was changed.\""))
 def test_the_store_words_are_not_followed_by_a_double_period(make_env: Callable[..., Env]) -> None:
     env = make_env()
     env.store.fail_ids([CAROL], 400)
