@@ -57,7 +57,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -742,26 +742,8 @@ class SandboxStore:
         raise _not_allowed(method)
 
     def _route_customer(self, method: str, query: dict[str, str], body: bytes, customer_id: int) -> _Reply:
-        if method == "GET":
-            with self._lock:
-                record = self._customers.get(customer_id)
-                if record is None:
-                    raise _message(404, CUSTOMER_MISSING)
-                return _Reply(200, [record])
-        if method == "PUT":
-            items = _json_items(body)
-            if len(items) != 1:
-                raise _message(400, INVALID)
-            result = self._update_customer(customer_id, items[0])
-            return _Reply(int(result["Status"]), [result])
-        if method == "DELETE":
-            with self._lock:
-                found = self._customers.pop(customer_id, None) is not None
-                self._updated.pop(customer_id, None)
-            if not found:
-                return _Reply(404, [_write_result("CustomerID", customer_id, 404, CUSTOMER_MISSING)])
-            return _Reply(200, [_write_result("CustomerID", customer_id, 200, "Deleted successfully")])
-        raise _not_allowed(method)
+        return self._route_record(method, body, customer_id, "CustomerID", self._customers, CUSTOMER_MISSING,
+                                  self._update_customer, self._delete_customer)
 
     def _route_group_members(self, method: str, query: dict[str, str], body: bytes, group_id: int) -> _Reply:
         if method != "GET":
@@ -785,29 +767,47 @@ class SandboxStore:
         raise _not_allowed(method)
 
     def _route_group(self, method: str, query: dict[str, str], body: bytes, group_id: int) -> _Reply:
+        return self._route_record(method, body, group_id, "CustomerGroupID", self._groups, GROUP_MISSING,
+                                  self._update_group, self._delete_group)
+
+    def _route_record(self, method: str, body: bytes, record_id: int, key: str, table: dict[int, dict[str, Any]],
+                      missing: str, update: Callable[[int, dict[str, Any]], dict[str, Any]],
+                      delete: Callable[[int], bool]) -> _Reply:
+        """GET / PUT / DELETE of one customer or one group: the two behave alike."""
         if method == "GET":
             with self._lock:
-                record = self._groups.get(group_id)
+                record = table.get(record_id)
                 if record is None:
-                    raise _message(404, GROUP_MISSING)
+                    raise _message(404, missing)
                 return _Reply(200, [record])
         if method == "PUT":
             items = _json_items(body)
             if len(items) != 1:
                 raise _message(400, INVALID)
-            result = self._update_group(group_id, items[0])
+            result = update(record_id, items[0])
             return _Reply(int(result["Status"]), [result])
         if method == "DELETE":
-            with self._lock:
-                if self._groups.pop(group_id, None) is None:
-                    return _Reply(404, [_write_result("CustomerGroupID", group_id, 404, GROUP_MISSING)])
-                now = datetime.now().replace(microsecond=0)
-                for record in self._customers.values():
-                    if _as_int(record.get("CustomerGroupID")) == group_id:
-                        record["CustomerGroupID"] = 0
-                        self._updated[record["CustomerID"]] = now
-            return _Reply(200, [_write_result("CustomerGroupID", group_id, 200, "Deleted successfully")])
+            if not delete(record_id):
+                return _Reply(404, [_write_result(key, record_id, 404, missing)])
+            return _Reply(200, [_write_result(key, record_id, 200, "Deleted successfully")])
         raise _not_allowed(method)
+
+    def _delete_customer(self, customer_id: int) -> bool:
+        with self._lock:
+            self._updated.pop(customer_id, None)
+            return self._customers.pop(customer_id, None) is not None
+
+    def _delete_group(self, group_id: int) -> bool:
+        """Deleting a group moves its members to no group (0)."""
+        with self._lock:
+            if self._groups.pop(group_id, None) is None:
+                return False
+            now = datetime.now().replace(microsecond=0)
+            for record in self._customers.values():
+                if _as_int(record.get("CustomerGroupID")) == group_id:
+                    record["CustomerGroupID"] = 0
+                    self._updated[record["CustomerID"]] = now
+        return True
 
     # ------------------------------------------------------------------ reading
 
