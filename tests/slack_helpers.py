@@ -43,14 +43,15 @@ ADMIN, AGENT, VIEWER = "UADMIN", "UAGENT", "UVIEWER"
 # validation
 
 
-def _walk(node: Any) -> Iterator[dict]:
+def walk(node: Any) -> Iterator[dict]:
+    """Every dict in a Block Kit structure, depth first."""
     if isinstance(node, dict):
         yield node
         for value in node.values():
-            yield from _walk(value)
+            yield from walk(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _walk(item)
+            yield from walk(item)
 
 
 def message_problems(payload: dict) -> list[str]:
@@ -92,14 +93,14 @@ def message_problems(payload: dict) -> list[str]:
             for f in block.get("fields") or []:
                 if len(f.get("text", "")) > 2000:
                     problems.append(f"block {index}: field text over 2000 chars")
-    for node in _walk(blocks):
+    for node in walk(blocks):
         if node.get("type") in ("plain_text", "mrkdwn"):
             value = node.get("text")
             if not isinstance(value, str) or not value:
                 problems.append("empty text object")
             elif len(value) > 3000:
                 problems.append("text object over 3000 chars")
-    ids = [node["action_id"] for node in _walk(blocks) if isinstance(node.get("action_id"), str)]
+    ids = [node["action_id"] for node in walk(blocks) if isinstance(node.get("action_id"), str)]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         problems.append(f"duplicate action_ids: {duplicates}")
@@ -114,7 +115,7 @@ def assert_valid_message(payload: dict) -> None:
 def all_text(payload: dict) -> str:
     """Every text a person would read in the message, joined (for assertions)."""
     parts = [payload.get("text") or ""]
-    for node in _walk(payload.get("blocks") or []):
+    for node in walk(payload.get("blocks") or []):
         if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
             parts.append(node["text"])
     return "\n".join(parts)
@@ -122,7 +123,7 @@ def all_text(payload: dict) -> str:
 
 def elements(payload: dict) -> list[dict]:
     """Every interactive element (with an action_id) in a message."""
-    return [n for n in _walk(payload.get("blocks") or []) if isinstance(n.get("action_id"), str)]
+    return [n for n in walk(payload.get("blocks") or []) if isinstance(n.get("action_id"), str)]
 
 
 def find_element(payload: dict, *, label: str | None = None, type: str | None = None,  # noqa: A002

@@ -53,14 +53,14 @@ try:
     from slack_helpers import (
         ADMIN, AGENT, BOT_TOKEN, VIEWER, BotServer, Slack, action_for, action_ts, all_text, assert_valid_message,
         block_actions, block_suggestion, check_everything_sent, find_element, message_action, sign,
-        slash_command,
+        slash_command, walk,
     )
 except ImportError:  # pragma: no cover - run as a package
     from tests.fake_slack import FakeSlack
     from tests.slack_helpers import (
         ADMIN, AGENT, BOT_TOKEN, VIEWER, BotServer, Slack, action_for, action_ts, all_text, assert_valid_message,
         block_actions, block_suggestion, check_everything_sent, find_element, message_action, sign,
-        slash_command,
+        slash_command, walk,
     )
 
 FUZZING = bool(os.environ.get("HYPOTHESIS_PROFILE"))
@@ -117,26 +117,16 @@ def seed_hostile(store: SandboxStore) -> None:
 UNESCAPED = re.compile(r"[<>]|&(?!(?:amp|lt|gt);)")
 
 
-def _nodes(node: Any) -> Iterator[dict]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _nodes(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _nodes(item)
-
-
 def injection_problems(message: dict) -> list[str]:
     """Ways ``message`` would let text become Slack markup: unescaped ``<`` ``>`` ``&`` in mrkdwn
     (the top-level ``text`` is mrkdwn too), or plain_text that renders ``:emoji:`` codes."""
     problems = []
     mrkdwn = [message.get("text") or ""]
-    mrkdwn += [n["text"] for n in _nodes(message.get("blocks") or []) if n.get("type") == "mrkdwn"]
+    mrkdwn += [n["text"] for n in walk(message.get("blocks") or []) if n.get("type") == "mrkdwn"]
     for text in mrkdwn:
         if UNESCAPED.search(text):
             problems.append(f"unescaped markup in mrkdwn: {text[:200]!r}")
-    for node in _nodes(message.get("blocks") or []):
+    for node in walk(message.get("blocks") or []):
         if node.get("type") == "plain_text" and node.get("emoji") is not False:
             problems.append(f"plain_text with emoji rendering: {node.get('text', '')[:80]!r}")
     return problems
@@ -401,13 +391,13 @@ def test_hostile_store_data_is_shown_literally_in_plain_text(world: World) -> No
     admin = Actor(ADMIN, "alice")
     views = [world.check(world.desk.handle(intents.parse(text), admin))
              for text in (EVIL_EMAIL, APPLICANT_EMAIL, "pending", "groups", f"members {EVIL_GROUP}")]
-    plain = "\n".join(n["text"] for v in views for n in _nodes(v["blocks"]) if n.get("type") == "plain_text")
+    plain = "\n".join(n["text"] for v in views for n in walk(v["blocks"]) if n.get("type") == "plain_text")
     for literal in (f"{EVIL_FIRST} {EVIL_LAST}", EVIL_COMPANY, f"{APPLICANT_FIRST} {APPLICANT_LAST}",
                     APPLICANT_COMPANY, EVIL_GROUP_NAME):
         assert literal in plain, literal
     fallback = views[0]["text"]
     assert "<!channel>" not in fallback and "&lt;!channel&gt;" in fallback
-    assert not [n for v in views for n in _nodes(v["blocks"]) if n.get("type") == "mrkdwn"]
+    assert not [n for v in views for n in walk(v["blocks"]) if n.get("type") == "mrkdwn"]
 
 
 # ------------------------------------------------------------------------------ over HTTP
