@@ -419,7 +419,9 @@ class Desk:
 
     def _decided_reply(self, customer: Customer, text: str, *, level: str = "info") -> Reply:
         card = self.applicant_card(customer, decided=True)
-        return Reply(text=text, cards=(card,), notices=(Notice(level, text),), replace=True, public=True)  # type: ignore[arg-type]
+        # Not public: typed as a command, the card would show personal data to the channel. A
+        # click in the approvals channel still updates that message in place (chat.update).
+        return Reply(text=text, cards=(card,), notices=(Notice(level, text),), replace=True)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ cards
 

@@ -20,12 +20,12 @@ from bot.reply import Reply
 try:
     from fake_slack import FakeSlack
     from slack_helpers import (
-        BotServer, action_for, all_text, assert_valid_message, block_actions, find_element, slash_command,
+        BotServer, Slack, action_for, all_text, assert_valid_message, block_actions, find_element, slash_command,
     )
 except ImportError:  # pragma: no cover
     from tests.fake_slack import FakeSlack
     from tests.slack_helpers import (
-        BotServer, action_for, all_text, assert_valid_message, block_actions, find_element, slash_command,
+        BotServer, Slack, action_for, all_text, assert_valid_message, block_actions, find_element, slash_command,
     )
 
 CAROL, GRACE = 3, 7
@@ -127,8 +127,7 @@ def approvals_bot(tmp_path) -> Iterator[tuple[BotServer, FakeSlack]]:
 
 
 def post_applicants(bot: BotServer) -> None:
-    from bot.slack.approvals_channel import approvals_poller
-    poller = approvals_poller(bot.runtime, bot.wsgi.app.client)
+    poller = bot.wsgi.app.poller  # the web process's own poller (RUN_POLLER runs it in a thread)
     assert poller is not None
     poller.poll_once()
 
@@ -187,7 +186,23 @@ def test_a_decision_by_command_updates_the_channel_message(approvals_bot):
     ts = next(ts for ts, m in channel_messages(fake, "CAPPROVALS").items() if "grace@example.com" in all_text(m))
     url = fake.response_url(user="UADMIN")
     assert bot.post(slash_command("deny grace@example.com", user_id="UADMIN", response_url=url)).status_code == 200
-    fake.wait_response(url)
+    answer = fake.wait_response(url)
+    assert answer.payload["response_type"] == "ephemeral"  # the card shows personal data
     fake.wait_for(lambda: "Denied by" in all_text(fake.messages[("CAPPROVALS", ts)]))
     record = bot.sandbox.customer(GRACE)
     assert record["CustomerGroupID"] == 0 and record["Enabled"] is True
+
+
+def test_rate_limited_channel_updates_do_not_hold_up_commands(approvals_bot):
+    bot, fake = approvals_bot
+    bot.sandbox.add_customers(20, group_id=2, enabled=False)  # more applicants than desk threads
+    post_applicants(bot)
+    fake.fail_next("chat.update", "ratelimited", times=100, retry_after=2)
+    slack = Slack(bot, fake)
+    pending = slack.command("pending", "UADMIN")
+    approved = slack.click(pending, "UADMIN", label="Approve all 22")
+    assert "Approved 22 applicants" in all_text(approved)
+    # the channel updates now wait out Retry-After on their own thread; a lookup does not wait
+    card = slack.command("jane@example.com", "UAGENT")
+    assert "Jane Doe" in all_text(card)
+    assert len(fake.calls("chat.update")) < 3  # still in the first Retry-After window

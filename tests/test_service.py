@@ -419,3 +419,12 @@ def test_changed_since_clears_lists_only_when_something_differs(service: Custome
     requests.put(f"{sandbox.url}Customers/3", json={"Enabled": True}, headers=headers, timeout=5)
     service.changed_since(since)  # Carol was approved in the store admin
     assert [c.id for c in service.pending_applicants()] == [7]
+
+
+def test_a_fresh_read_that_finds_a_change_drops_the_cached_lists(service: CustomerService, sandbox: SandboxStore) -> None:
+    assert [c.id for c in service.pending_applicants()] == [3, 7]
+    headers = {"SecureURL": sandbox.secure_url, "PrivateKey": sandbox.private_key, "Token": sandbox.token}
+    requests.put(f"{sandbox.url}Customers/3", json={"Enabled": True}, headers=headers, timeout=5)
+    service.get_fresh(3)  # e.g. the re-read before a click that turns out to be a no-op
+    service.changed_since(datetime.now() - timedelta(days=3))
+    assert [c.id for c in service.pending_applicants()] == [7]

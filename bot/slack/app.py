@@ -27,7 +27,8 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from ..config import ConfigError, Settings
 from . import listeners
-from .approvals_channel import start_if_enabled
+from ..approvals import Poller
+from .approvals_channel import approvals_poller, start_if_enabled
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,11 @@ class BotApp(App):
         super().__init__(listener_executor=listener_pool, **kwargs)
         self.work_pool = work_pool
         self.listener_pool = listener_pool
+        # Audit lines and approvals-channel updates: one thread, so a rate-limited chat.update
+        # (Tier 3, ~50/min, retried with Retry-After sleeps) never holds a user's command.
+        self.notify_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notify")
         self.listeners: listeners.Listeners | None = None
+        self.poller: Poller | None = None
         self.poller_stop: threading.Event | None = None
 
     def close(self, wait: bool = True) -> None:
@@ -68,6 +73,9 @@ class BotApp(App):
             self.listeners.close()
         self.listener_pool.shutdown(wait=wait)
         self.work_pool.shutdown(wait=wait)
+        # Pending audit lines / channel updates are dropped rather than waited out: behind a
+        # rate limit they could hold a shutdown for minutes.
+        self.notify_pool.shutdown(wait=wait, cancel_futures=True)
 
 
 def build_app(runtime: Any, *, client: WebClient | None = None) -> BotApp:
@@ -87,8 +95,9 @@ def build_app(runtime: Any, *, client: WebClient | None = None) -> BotApp:
         work_pool=ThreadPoolExecutor(max_workers=DESK_WORKERS, thread_name_prefix="desk"),
         listener_pool=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
     )
-    app.listeners = listeners.register(app, runtime, app.work_pool)
+    app.listeners = listeners.register(app, runtime, app.work_pool, app.notify_pool)
     # Applicant messages in APPROVALS_CHANNEL follow decisions made anywhere; RUN_POLLER also
     # polls for new applicants in a background thread of this process.
-    app.poller_stop = start_if_enabled(runtime, client, app.work_pool)
+    app.poller = approvals_poller(runtime, client, app.notify_pool)
+    app.poller_stop = start_if_enabled(runtime, app.poller)
     return app

@@ -29,8 +29,8 @@ click's own answer updates that message, so the decision listener leaves it alon
 def approvals_poller(runtime: Runtime, client: WebClient, pool: Executor | None = None) -> Poller | None:
     """A poller posting to ``APPROVALS_CHANNEL``, or None when that channel is not set.
 
-    Also keeps posted messages current: when an applicant is decided anywhere (a click in the
-    channel, ``/customer approve``, the console), their channel message is updated in place —
+    Also keeps posted messages current: when an applicant is decided anywhere in this process
+    (a click in the channel, ``/customer approve``), their channel message is updated in place —
     on ``pool`` when given, so an "Approve all" answer never waits on ``chat.update`` limits.
     """
     channel = runtime.settings.approvals_channel
@@ -61,9 +61,8 @@ def approvals_poller(runtime: Runtime, client: WebClient, pool: Executor | None 
     return Poller(runtime.desk, book, post)
 
 
-def start_if_enabled(runtime: Runtime, client: WebClient, pool: Executor | None = None) -> threading.Event | None:
-    """Start the background poller when ``RUN_POLLER`` is on; the Event stops it."""
-    poller = approvals_poller(runtime, client, pool)
+def start_if_enabled(runtime: Runtime, poller: Poller | None) -> threading.Event | None:
+    """Start ``poller`` in a background thread when ``RUN_POLLER`` is on; the Event stops it."""
     if poller is None:
         if runtime.settings.run_poller:
             log.warning("RUN_POLLER is on but APPROVALS_CHANNEL is not set: not polling")

@@ -85,11 +85,12 @@ class Job:
 
 
 class Listeners:
-    def __init__(self, runtime: Any, pool: Executor, poster: SlackPoster) -> None:
+    def __init__(self, runtime: Any, pool: Executor, poster: SlackPoster, notify_pool: Executor | None = None) -> None:
         self.runtime = runtime
         self.desk = runtime.desk
         self.settings = runtime.settings
         self.pool = pool
+        self.notify_pool = notify_pool or pool
         self.poster = poster
         # Type-ahead runs here, bounded in time, so a cold cache over a hanging store cannot
         # hold Bolt's threads (one request per keystroke) for longer than SUGGEST_SECONDS.
@@ -266,7 +267,7 @@ class Listeners:
         if not channel:
             return
         try:
-            self.pool.submit(self.poster.post, channel, line)
+            self.notify_pool.submit(self.poster.post, channel, line)
         except RuntimeError:
             log.warning("audit line not posted: worker pool is shut down")
 
@@ -290,9 +291,10 @@ def _channel_id(body: dict) -> str | None:
     )
 
 
-def register(app: App, runtime: Any, work_pool: Executor) -> Listeners:
-    """Attach every listener to ``app``; the work after each ack runs on ``work_pool``."""
-    listeners = Listeners(runtime, work_pool, SlackPoster(app.client))
+def register(app: App, runtime: Any, work_pool: Executor, notify_pool: Executor | None = None) -> Listeners:
+    """Attach every listener to ``app``; the work after each ack runs on ``work_pool``, audit
+    lines go out on ``notify_pool``."""
+    listeners = Listeners(runtime, work_pool, SlackPoster(app.client), notify_pool)
     app.middleware(listeners.drop_event_retries)
     app.command(COMMAND)(listeners.on_command)
     app.shortcut(LOOKUP_SHORTCUT)(listeners.on_lookup_shortcut)

@@ -175,10 +175,8 @@ class CustomerService:
         customers = list(self.backend.all_customers(CustomerQuery(updated_since=stamp)))
         if customers:
             with self._lock:
-                # Lists (pages, counts, pending) go stale only when a record differs from what
-                # the cache holds; the poll window re-reads unchanged records every time.
-                if any(self._by_id.get(c.id) != c for c in customers):
-                    self._lists.clear()
+                # _remember drops the lists only for records that differ from the cached copy:
+                # the poll window re-reads unchanged records every time.
                 for customer in customers:
                     self._remember(customer)
         return customers
@@ -425,8 +423,15 @@ class CustomerService:
         return customer
 
     def _remember(self, customer: Customer) -> None:
-        """Cache a customer read from the store (caller holds the lock)."""
+        """Cache a customer read from the store (caller holds the lock).
+
+        A record that differs from the cached copy was changed in the store behind the bot's
+        back: the lists that may show it (pages, counts, pending) are dropped too.
+        """
         key = _email_key(customer.email)
+        cached = self._by_id.get(customer.id)
+        if cached is not None and cached != customer:
+            self._lists.clear()
         self._by_id.put(customer.id, customer)
         if key:
             self._by_email.put(key, customer.id)
