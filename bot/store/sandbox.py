@@ -1009,8 +1009,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8035, help="port (default 8035; 0 = any free port)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    parser.add_argument("--throttle", action="store_true",
+                        help="answer 429 past a leaky bucket like 3dcart's (burst 50, 2 requests/s)")
+    parser.add_argument("--customers", type=int, default=0, metavar="N", help="add N generated customers")
     args = parser.parse_args(argv)
     store = SandboxStore(args.host, args.port, latency=args.latency)
+    if args.throttle:
+        store.throttle()
+    if args.customers > 0:
+        store.add_customers(args.customers)
     try:
         store.start()
     except OSError as exc:
