@@ -70,8 +70,26 @@ class ApplicationBook:
                 CREATE UNIQUE INDEX IF NOT EXISTS one_open_application
                     ON applications (customer_id) WHERE state = 'open';
                 CREATE TABLE IF NOT EXISTS poll_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS applicants_seen (
+                    customer_id INTEGER NOT NULL,
+                    group_id INTEGER NOT NULL,
+                    first_seen TEXT NOT NULL,
+                    PRIMARY KEY (customer_id, group_id)
+                );
                 """
             )
+
+    def first_seen(self, applicants: list[Customer]) -> dict[int, datetime]:
+        """When each applicant was first seen waiting in their group (recorded now if never)."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._db.transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO applicants_seen (customer_id, group_id, first_seen) VALUES (?, ?, ?)",
+                [(c.id, c.group_id, now) for c in applicants],
+            )
+            rows = [conn.execute("SELECT first_seen FROM applicants_seen WHERE customer_id = ? AND group_id = ?",
+                                 (c.id, c.group_id)).fetchone() for c in applicants]
+        return {c.id: datetime.fromisoformat(row["first_seen"]) for c, row in zip(applicants, rows) if row}
 
     def claim(self, customer: Customer) -> int | None:
         """Reserve the right to post this application; None when it is already open (posted)."""

@@ -91,6 +91,7 @@ class Desk:
         deny_group_id: int = 0,
         undo_window: timedelta = timedelta(minutes=15),
         clock: Callable[[], datetime] = utc_now,
+        first_seen: Callable[[list[Customer]], dict[int, datetime]] | None = None,
     ) -> None:
         self.service = service
         self.guard = guard
@@ -98,6 +99,7 @@ class Desk:
         self.deny_group_id = deny_group_id
         self.undo_window = undo_window
         self._clock = clock
+        self._first_seen = first_seen
         self._subscribers: list[Callable[[str], None]] = []
         self._decision_listeners: list[Callable[[Customer, Reply], None]] = []
         self._locks = [threading.Lock() for _ in range(64)]
@@ -120,7 +122,9 @@ class Desk:
         """The approvals-channel message for a new applicant."""
         group = self.service.group_name(customer.group_id)
         text = f"New wholesale applicant: {display_name(customer)} ({customer.email}) is waiting to join {group}."
-        return Reply(text=text, cards=(self.applicant_card(customer),), notices=(Notice("info", text),), public=True)
+        since = self._waiting_since([customer])
+        card = self.applicant_card(customer, since=since.get(customer.id))
+        return Reply(text=text, cards=(card,), notices=(Notice("info", text),), public=True)
 
     def handle(self, intent: i.Intent, actor: Actor) -> Reply:
         """Run one intent for ``actor``. Never raises for user or store problems."""
@@ -238,7 +242,8 @@ class Desk:
             return Reply.notice("ok", "No wholesale applicants are waiting for approval.", replace=True)
         page, pages = _clamp_page(intent.page, len(applicants), PENDING_PAGE)
         shown = applicants[(page - 1) * PENDING_PAGE: page * PENDING_PAGE]
-        cards = [self.applicant_card(c) for c in shown]
+        since = self._waiting_since(shown)
+        cards = [self.applicant_card(c, since=since.get(c.id)) for c in shown]
         actions = list(pager(page, pages, i.Pending))
         if len(applicants) > 1:
             actions.append(approve_all_button(applicants, shown))
@@ -472,16 +477,17 @@ class Desk:
             key=f"d{customer.id}",
         )
 
-    def applicant_card(self, customer: Customer, *, decided: bool = False) -> Card:
-        first_seen = customer.last_update or ""
+    def applicant_card(self, customer: Customer, *, decided: bool = False, since: datetime | None = None) -> Card:
         fields = [
             Field("Email", customer.email),
             Field("Company", customer.company or "—"),
             Field("Group", self.service.group_name(customer.group_id)),
             Field("Account", FLAG_WORDS["enabled"][0 if customer.enabled else 1]),
         ]
-        if first_seen:
-            fields.append(Field("Registered / updated", first_seen))
+        if customer.last_update:
+            fields.append(Field("Registered / updated", customer.last_update))
+        elif since is not None:
+            fields.append(Field("Waiting since", f"{_when(since)} (first seen by the bot)"))
         actions: tuple[Button, ...] = ()
         if not decided:
             actions = (
@@ -580,6 +586,16 @@ class Desk:
         except StoreError:
             customer = None
         return (customer.id if customer else None), who
+
+    def _waiting_since(self, applicants: list[Customer]) -> dict[int, datetime]:
+        """When the bot first saw each applicant waiting (3dcart's records carry no dates)."""
+        if self._first_seen is None or not applicants:
+            return {}
+        try:
+            return self._first_seen(applicants)
+        except Exception:  # noqa: BLE001 — a missing date must not hide the applicants
+            log.exception("could not read when applicants were first seen")
+            return {}
 
     def _tell_decision(self, customer: Customer, reply: Reply) -> None:
         for callback in list(self._decision_listeners):

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from .approvals import ApplicationBook
 from .audit import AuditLog
 from .config import Settings
 from .db import Database, SeenKeys
@@ -46,6 +47,7 @@ def build_runtime(settings: Settings) -> Runtime:
         store.service, guard, audit,
         deny_group_id=settings.deny_group_id,
         undo_window=timedelta(minutes=settings.undo_minutes),
+        first_seen=ApplicationBook(db).first_seen,
     )
     return Runtime(settings=settings, store=store, db=db, audit=audit, seen=SeenKeys(db), guard=guard, desk=desk)
 

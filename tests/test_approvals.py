@@ -14,7 +14,7 @@ from bot.audit import AuditLog
 from bot.db import Database
 from bot.desk import Desk
 from bot.guard import Actor, Guard
-from bot.intents import Approve
+from bot.intents import Approve, Pending
 from bot.reply import Reply
 
 try:
@@ -206,3 +206,17 @@ def test_rate_limited_channel_updates_do_not_hold_up_commands(approvals_bot):
     card = slack.command("jane@example.com", "UAGENT")
     assert "Jane Doe" in all_text(card)
     assert len(fake.calls("chat.update")) < 3  # still in the first Retry-After window
+
+
+def test_applicants_show_since_when_they_wait_and_it_does_not_move(service, tmp_path):
+    db = Database(tmp_path)
+    desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(db), first_seen=ApplicationBook(db).first_seen)
+
+    def waiting_since(reply: Reply) -> dict[str, str]:
+        return {c.title: f.value for c in reply.cards for f in c.fields if f.label == "Waiting since"}
+
+    first = waiting_since(desk.handle(Pending(), Actor("UADMIN")))
+    assert set(first) == {"Carol Reyes", "Grace Lin"} and all("first seen by the bot" in v for v in first.values())
+    time.sleep(1.1)
+    assert waiting_since(desk.handle(Pending(), Actor("UADMIN"))) == first
+    assert waiting_since(desk.applicant_reply(service.get(CAROL)))["Carol Reyes"] == first["Carol Reyes"]
