@@ -290,13 +290,9 @@ class Desk:
             return Reply(text=f"Delete {display_name(customer)}?", cards=(self.delete_confirmation_card(customer),))
         try:
             with self._fresh(intent.who) as customer:
-                try:
+                # a 404 here means it is gone already: the goal, not a failure
+                with self._sending(actor, "delete", [customer], not_failures=(NotFound,)):
                     self.service.delete(customer.id)
-                except StoreError as exc:
-                    if isinstance(exc, NotFound):
-                        raise
-                    self._record(actor, "delete", customer, "failed", detail=failure(exc))
-                    raise in_doubt(exc) from exc
                 self._record(actor, "delete", customer, "done", before=snapshot(customer))
         except NotFound:
             label = intent.who if isinstance(intent.who, str) else f"Customer #{intent.who}"
@@ -315,7 +311,7 @@ class Desk:
         if self._clock() - entry.at > self.undo_window:
             minutes = int(self.undo_window.total_seconds() // 60)
             return Reply.notice("warn", f"Undo is only possible for {minutes} minutes after a change.")
-        if self.audit.undo_of(entry.id):
+        if self.audit.undo_of(entry.id):  # without a store read; checked again under the lock
             return Reply.notice("info", "That change was already undone.")
         with self._fresh(entry.customer_id) as customer:
             if self.audit.undo_of(entry.id):  # a concurrent Undo won the race
@@ -377,12 +373,8 @@ class Desk:
             pending = {c.id: c for c in fresh if c.id in wanted}
             if not pending:
                 return Reply.notice("info", "None of those applicants is still pending. Nothing changed.", replace=True)
-            try:
+            with self._sending(actor, "approve", list(pending.values())):
                 results = self.service.update_many([CustomerChange(cid, enabled=True) for cid in pending])
-            except StoreError as exc:
-                for customer in pending.values():
-                    self._record(actor, "approve", customer, "failed", detail=failure(exc))
-                raise in_doubt(exc) from exc
         by_id = {r.record_id: r for r in results}
         approved, failed = [], []
         for cid, customer in pending.items():
@@ -554,14 +546,25 @@ class Desk:
     def _write(self, actor: Actor, action: str, customer: Customer, change: CustomerChange, *, undoes: int | None = None) -> WriteOutcome:
         after = apply_change(customer, change)
         before_fields, after_fields = diff(customer, after)
-        try:
+        with self._sending(actor, action, [customer], undoes=undoes):
             self.service.update(change)
-        except StoreError as exc:
-            self._record(actor, action, customer, "failed", detail=failure(exc), undoes=undoes)
-            raise in_doubt(exc) from exc
         entry_id = self._record(actor, action, customer, "done", before=before_fields, after=after_fields, undoes=undoes)
         self._announce(f"{actor.label} {past_tense(action)} {customer.email}: {describe(before_fields, self.service.group_name)} → {describe(after_fields, self.service.group_name)}")
         return WriteOutcome(customer, after, entry_id)
+
+    @contextmanager
+    def _sending(self, actor: Actor, action: str, customers: list[Customer], *, undoes: int | None = None,
+                 not_failures: tuple[type[StoreError], ...] = ()) -> Iterator[None]:
+        """A write on its way to the store: a failure is audited for each customer, and a sent
+        write that timed out or got a 5xx becomes ``WriteInDoubt`` (it may have applied)."""
+        try:
+            yield
+        except not_failures:
+            raise
+        except StoreError as exc:
+            for customer in customers:
+                self._record(actor, action, customer, "failed", detail=failure(exc), undoes=undoes)
+            raise in_doubt(exc) from exc
 
     def _record(self, actor: Actor, action: str, customer: Customer, outcome: Outcome, *,
                 before: dict | None = None, after: dict | None = None, detail: str = "", undoes: int | None = None) -> int:

@@ -208,9 +208,9 @@ class CustomerService:
         unique name prefix. Raises ``UnknownGroup`` / ``AmbiguousGroup`` with candidates."""
         needle = text.strip().lower()
         groups = self.groups()
-        digits = needle.lstrip("#")
-        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
-            return self._group_by_id(int(digits), text, groups)
+        group_id = _group_id(needle)
+        if group_id is not None:
+            return self._group_by_id(group_id, text, groups)
         if not needle:
             raise UnknownGroup(text, groups[:CANDIDATES])
         if needle in RETAIL_WORDS:
@@ -229,8 +229,8 @@ class CustomerService:
         options = [RETAIL, *self.groups()]
         if not needle:
             return options[:limit]
-        digits = needle.lstrip("#")
-        by_id = [g for g in options if digits.isascii() and digits.isdigit() and len(digits) <= 18 and g.id == int(digits)]
+        group_id = _group_id(needle)
+        by_id = [g for g in options if g.id == group_id]
         prefix = [g for g in options if any(n.startswith(needle) for n in _names(g))]
         inside = [g for g in options if any(needle in n for n in _names(g))]
         return list({g.id: g for g in by_id + prefix + inside}.values())[:limit]
@@ -474,6 +474,15 @@ def _email_key(email: str) -> str:
 def _index(groups: Iterable[CustomerGroup]) -> _Groups:
     items = tuple(groups)
     return _Groups(items, {g.id: g for g in items})
+
+
+def _group_id(text: str) -> int | None:
+    """A group id as typed (``5`` or ``#5``): plain ASCII digits only — ``²`` is a digit to
+    ``str.isdigit`` but not to ``int``."""
+    digits = text.lstrip("#")
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        return int(digits)
+    return None
 
 
 def _names(group: CustomerGroup) -> list[str]:
