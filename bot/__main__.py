@@ -16,6 +16,7 @@ COMMANDS = {
     "console": "try it in the terminal: the same bot, rendered as text",
     "sandbox": "run the embedded 3dcart-compatible demo store on its own",
     "poll": "post new wholesale applicants to APPROVALS_CHANNEL every POLL_SECONDS",
+    "db": "db upgrade: bring the state database (DATABASE_URL, or SQLite in DATA_DIR) to the newest schema",
 }
 
 
@@ -51,6 +52,8 @@ def _run(command: str, rest: list[str]) -> int:
 
     settings = load_settings()
     configure_logging(settings)
+    if command == "db":
+        return _db(settings, rest)
     if command == "serve":
         settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
         from .slack.web import serve
@@ -68,6 +71,22 @@ def _run(command: str, rest: list[str]) -> int:
         from .slack.poll import run_poller
         return run_poller(settings, rest)
     raise AssertionError(command)
+
+
+def _db(settings: object, rest: list[str]) -> int:
+    """``python -m bot db upgrade``: apply the migrations (every start does it too) and say where."""
+    from .runtime import open_database
+    from .state import migrate
+
+    parser = argparse.ArgumentParser(prog="python -m bot db")
+    parser.add_argument("action", choices=["upgrade"])
+    parser.parse_args(rest)
+    db = open_database(settings)  # type: ignore[arg-type]  # opening migrates
+    try:
+        print(f"{db.dialect} database at revision {migrate.current(db)} (newest: {migrate.head()})")
+    finally:
+        db.close()
+    return 0
 
 
 if __name__ == "__main__":

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     deny_group_id: int = 0
     cache_ttl_seconds: float = Field(default=60.0, ge=0)
     data_dir: Path = Path("./data")
+    database_url: SecretStr | None = None
+    settle_seconds: float = Field(default=120.0, ge=0)
     port: int = Field(default=3000, ge=1, le=65535)
 
     poll_seconds: float = Field(default=60.0, gt=0)
@@ -65,7 +67,7 @@ class Settings(BaseSettings):
     @field_validator(
         "approvals_channel", "audit_channel",
         "threedcart_secure_url", "threedcart_private_key", "threedcart_token",
-        "slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before",
+        "slack_bot_token", "slack_signing_secret", "slack_app_token", "database_url", mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

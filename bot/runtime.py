@@ -39,8 +39,8 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    db = open_database(settings)
     store = connect(settings)
-    db = Database(settings.data_dir)
     audit = AuditLog(db)
     guard = Guard(settings.bot_admins, settings.bot_agents)
     desk = Desk(
@@ -50,6 +50,24 @@ def build_runtime(settings: Settings) -> Runtime:
         first_seen=ApplicationBook(db).first_seen,
     )
     return Runtime(settings=settings, store=store, db=db, audit=audit, seen=SeenKeys(db), guard=guard, desk=desk)
+
+
+def open_database(settings: Settings) -> Database:
+    """The state database (``DATABASE_URL``, else SQLite in ``DATA_DIR``), migrated to the newest
+    revision. Problems name the variable, never its value (the URL holds a password)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .config import ConfigError
+    from .state.engine import BadDatabaseUrl
+
+    variable = "DATABASE_URL" if settings.database_url is not None else "DATA_DIR"
+    try:
+        return Database(settings.data_dir, url=settings.secret(settings.database_url))
+    except BadDatabaseUrl as exc:
+        raise ConfigError(f"Invalid setting: {exc}") from None
+    except (SQLAlchemyError, OSError) as exc:
+        raise ConfigError(f"Cannot open the state database named by {variable} ({type(exc).__name__}); "
+                          "check that it is reachable and the credentials are right") from None
 
 
 class RedactSecrets(logging.Filter):
@@ -75,12 +93,14 @@ def configure_logging(settings: Settings) -> None:
         v.get_secret_value() for v in (
             settings.threedcart_secure_url, settings.threedcart_private_key, settings.threedcart_token,
             settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token,
+            settings.database_url,
         ) if v is not None
     ]
     logging.basicConfig(
         level=getattr(logging, settings.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # not a line per migration step at every start
     redact = RedactSecrets(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)

@@ -111,3 +111,47 @@ def bot(fake: FakeSlack, tmp_path: Any) -> Iterator[BotServer]:
 def slack(bot: BotServer, fake: FakeSlack) -> Slack:
     """Plays Slack against ``bot``."""
     return Slack(bot, fake)
+
+
+# ------------------------------------------------------------------------------------------
+# State on both engines: ``state_url`` / ``state_db`` run a test on SQLite and on PostgreSQL.
+
+try:
+    from pg import SKIP_PREFIX, NoPostgres, postgres_server, scratch_database
+except ImportError:  # pragma: no cover - imported as the tests package
+    from tests.pg import SKIP_PREFIX, NoPostgres, postgres_server, scratch_database
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server URL for this run (TEST_DATABASE_URL or a throwaway), or a skip."""
+    try:
+        with postgres_server() as url:
+            yield url
+    except NoPostgres as why:
+        pytest.skip(f"{SKIP_PREFIX} {why}")
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """The URL of a new PostgreSQL database for this test only (dropped afterwards)."""
+    with scratch_database(pg_server) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A state database URL: a SQLite file in ``tmp_path``, then a scratch PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def state_db(state_url: str) -> Iterator[Any]:
+    """A migrated ``bot.state.engine.Database`` on ``state_url`` (closed afterwards)."""
+    from bot.state.engine import Database
+
+    db = Database(url=state_url)
+    yield db
+    db.close()

@@ -5,10 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import update
 
 from bot.audit import AuditLog
 from bot.db import Database, SeenKeys
+from bot.state.schema import seen_keys
 
 
 def test_rows_round_trip_and_survive_reopening(tmp_path):
@@ -79,7 +82,8 @@ def test_old_seen_keys_are_forgotten_at_start_up(tmp_path):
     seen = SeenKeys(db)
     seen.first("old-click")
     seen.first("new-click")
-    with db.connection() as conn:
-        conn.execute("UPDATE seen_keys SET at = datetime('now', '-3 days') WHERE key = 'old-click'")
+    with db.begin() as conn:
+        conn.execute(update(seen_keys).where(seen_keys.c.key == "old-click")
+                     .values(at=datetime.now(timezone.utc) - timedelta(days=3)))
     again = SeenKeys(Database(tmp_path))  # a restart
     assert again.first("old-click") is True and again.first("new-click") is False
