@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import intents as i
-from .audit import AuditEntry, AuditLog, Outcome, utc_now
+from .audit import CHANGES, AuditEntry, AuditLog, Outcome, utc_now
 from .guard import Actor, Guard, Role
 from .reply import MENU_LIMIT, Button, Card, Choice, Confirm, Field, Menu, Notice, Reply
 from .store.errors import (
@@ -27,11 +27,13 @@ from .store.errors import (
 )
 from .store.models import RETAIL, Customer, CustomerChange, CustomerGroup, Flag
 from .store.service import CustomerService
+from .writeahead import Gone, TrailDown, WriteAhead
 
 log = logging.getLogger(__name__)
 
 MEMBERS_PAGE = 20
 PENDING_PAGE = 10
+HISTORY_PAGE = 15
 """Applicant cards per message: each card is ~4 blocks, and a message holds 50."""
 SHORTCUT_MAX = 10
 APPROVE_ALL_MAX = 200
@@ -103,6 +105,7 @@ class Desk:
         self._subscribers: list[Callable[[str], None]] = []
         self._decision_listeners: list[Callable[[Customer, Reply], None]] = []
         self._locks = [threading.Lock() for _ in range(64)]
+        self.writes = WriteAhead(audit)
 
     # ------------------------------------------------------------------ entry points
 
@@ -131,10 +134,15 @@ class Desk:
         handler = getattr(self, "_do_" + type(intent).__name__.lower(), None)
         if handler is None:
             return Reply.notice("warn", "That action isn't available here.")
+        self.writes.reset()
         try:
             return handler(intent, actor)
         except Refused as refused:
             return refused.reply
+        except TrailDown:
+            log.error("audit trail unavailable: %s not sent", type(intent).__name__)
+            return Reply.notice("error", "I couldn't record this change in the audit trail, so I didn't send it "
+                                "to the store. Nothing was changed — try again in a minute.")
         except WriteInDoubt as doubt:
             return store_problem(doubt.cause, writing=True)
         except StoreError as exc:
@@ -143,6 +151,9 @@ class Desk:
             return group_problem(exc)
         except Exception:  # noqa: BLE001 — the user gets a sentence, the log gets the traceback
             log.exception("unexpected error handling %s", type(intent).__name__)
+            if self.writes.was_sent():
+                return Reply.notice("error", "Something went wrong on my side after the change was sent to the store, "
+                                    "so it may have been made. Look the customer up to check before trying again.")
             return Reply.notice("error", "Something went wrong on my side. Nothing was changed — try again.")
 
     def lookup_many(self, emails: list[str], actor: Actor) -> Reply:
@@ -231,10 +242,17 @@ class Desk:
     def _do_history(self, intent: i.History, actor: Actor) -> Reply:
         self._require(actor, Role.AGENT, "see a customer's history", "history", intent.who)
         customer_id, email = self._identify_for_history(intent.who)
-        entries = self.audit.history(customer_id=customer_id, email=email, limit=15)
+        # Changes only (done, failed, in progress): refusals and no-ops would push them out of view.
+        total = self.audit.count(customer_id=customer_id, email=email, outcomes=CHANGES)
+        page, pages = _clamp_page(intent.page, total, HISTORY_PAGE)
+        entries = self.audit.history(customer_id=customer_id, email=email, limit=HISTORY_PAGE,
+                                     offset=(page - 1) * HISTORY_PAGE, outcomes=CHANGES) if total else []
         lines = [history_line(e, self.service.group_name) for e in entries] or ["The bot has made no changes to this customer."]
         title = f"History of {email or f'customer #{customer_id}'}"
-        return Reply(text=title, cards=(Card(title=title, lines=tuple(lines), footer="Newest first · times in UTC", key="history"),))
+        footer = "Newest first · times in UTC" + (f" · page {page} of {pages}" if pages > 1 else "")
+        card = Card(title=title, lines=tuple(lines), footer=footer, key="history",
+                    actions=pager(page, pages, lambda p: i.History(intent.who, p)))
+        return Reply(text=title, cards=(card,))
 
     def _do_pending(self, intent: i.Pending, actor: Actor) -> Reply:
         applicants = self.service.pending_applicants()
@@ -290,13 +308,13 @@ class Desk:
             return Reply(text=f"Delete {display_name(customer)}?", cards=(self.delete_confirmation_card(customer),))
         try:
             with self._fresh(intent.who) as customer:
-                # a 404 here means it is gone already: the goal, not a failure
-                with self._sending(actor, "delete", [customer], not_failures=(NotFound,)):
+                # a 404 here means it is gone already: the goal, not a failure (audited as a no-op)
+                with self._sending(actor, "delete", [customer], before=[snapshot(customer)], gone=True):
                     self.service.delete(customer.id)
-                self._record(actor, "delete", customer, "done", before=snapshot(customer))
-        except NotFound:
+        except NotFound as exc:
             label = intent.who if isinstance(intent.who, str) else f"Customer #{intent.who}"
-            self._record_missing(actor, "delete", intent.who)
+            if not isinstance(exc, Gone):
+                self._record_missing(actor, "delete", intent.who)
             return Reply.notice("info", f"{label} is already deleted — it no longer exists in the store.", replace=True)
         self._announce(f"{actor.label} deleted {customer.email} ({display_name(customer)})")
         return Reply.notice("ok", f"Deleted {display_name(customer)} ({customer.email}).", replace=True)
@@ -373,21 +391,22 @@ class Desk:
             pending = {c.id: c for c in fresh if c.id in wanted}
             if not pending:
                 return Reply.notice("info", "None of those applicants is still pending. Nothing changed.", replace=True)
-            with self._sending(actor, "approve", list(pending.values())):
-                results = self.service.update_many([CustomerChange(cid, enabled=True) for cid in pending])
+            batch = list(pending.values())
+            with self._sending(actor, "approve", batch, before=[{"enabled": False}] * len(batch),
+                               after=[{"enabled": True}] * len(batch), detail="approve all", settle_done=False) as sent:
+                results = self.service.update_many([CustomerChange(c.id, enabled=True) for c in batch])
         by_id = {r.record_id: r for r in results}
         approved, failed = [], []
-        for cid, customer in pending.items():
-            result = by_id.get(cid)
+        for index, customer in enumerate(batch):
+            result = by_id.get(customer.id)
             if result is not None and result.ok:
                 approved.append(customer)
-                self._record(actor, "approve", customer, "done", before={"enabled": False},
-                             after={"enabled": True}, detail="approve all")
+                sent.settle(index, "done")
                 after = replace(customer, enabled=True)
                 self._tell_decision(after, self._decided_reply(after, f"Approved by {actor.label} (approve all).", level="ok"))
             else:
                 failed.append((customer, result.message if result else "no answer for this record"))
-                self._record(actor, "approve", customer, "failed", detail=(result.message if result else "no result"))
+                sent.settle(index, "failed", detail=(result.message if result else "no result"))
         skipped = len(wanted) - len(pending)
         lines = [f"✓ {display_name(c)} ({c.email})" for c in approved]
         lines += [f"✗ {display_name(c)} ({c.email}): {why}" for c, why in failed]
@@ -546,24 +565,30 @@ class Desk:
     def _write(self, actor: Actor, action: str, customer: Customer, change: CustomerChange, *, undoes: int | None = None) -> WriteOutcome:
         after = apply_change(customer, change)
         before_fields, after_fields = diff(customer, after)
-        with self._sending(actor, action, [customer], undoes=undoes):
+        with self._sending(actor, action, [customer], before=[before_fields], after=[after_fields], undoes=undoes) as sent:
             self.service.update(change)
-        entry_id = self._record(actor, action, customer, "done", before=before_fields, after=after_fields, undoes=undoes)
+        entry_id = sent.ids[0]
         self._announce(f"{actor.label} {past_tense(action)} {customer.email}: {describe(before_fields, self.service.group_name)} → {describe(after_fields, self.service.group_name)}")
         return WriteOutcome(customer, after, entry_id)
 
     @contextmanager
-    def _sending(self, actor: Actor, action: str, customers: list[Customer], *, undoes: int | None = None,
-                 not_failures: tuple[type[StoreError], ...] = ()) -> Iterator[None]:
-        """A write on its way to the store: a failure is audited for each customer, and a sent
-        write that timed out or got a 5xx becomes ``WriteInDoubt`` (it may have applied)."""
+    def _sending(self, actor: Actor, action: str, customers: list[Customer], *, before: list[dict],
+                 after: list[dict] | None = None, detail: str = "", undoes: int | None = None,
+                 settle_done: bool = True, gone: bool = False) -> Iterator[Any]:
+        """A write on its way to the store, recorded first (``WriteAhead``): one ``sending`` row
+        per customer, settled after the request; a sent write that timed out or got a 5xx
+        becomes ``WriteInDoubt`` (it may have applied). Yields the rows (``Sent``)."""
+        rows = [
+            dict(user_id=actor.user_id, user_name=actor.name, action=action, customer_id=c.id, email=c.email,
+                 before=before[n], after=(after[n] if after else {}), detail=detail, undoes=undoes)
+            for n, c in enumerate(customers)
+        ]
         try:
-            yield
-        except not_failures:
+            with self.writes.sending(rows, settle_done=settle_done, gone=gone) as sent:
+                yield sent
+        except Gone:
             raise
         except StoreError as exc:
-            for customer in customers:
-                self._record(actor, action, customer, "failed", detail=failure(exc), undoes=undoes)
             raise in_doubt(exc) from exc
 
     def _record(self, actor: Actor, action: str, customer: Customer, outcome: Outcome, *,
@@ -670,8 +695,11 @@ def member_line(c: Customer) -> str:
     return f"{display_name(c)} — {c.email}{state}"
 
 
+HISTORY_OUTCOMES = {"sending": "being checked", "in doubt": "not confirmed yet, being checked"}
+
+
 def history_line(e: AuditEntry, group_name: Callable[[int], str] | None = None) -> str:
-    what = e.action if e.outcome == "done" else f"{e.action} ({e.outcome})"
+    what = e.action if e.outcome == "done" else f"{e.action} ({HISTORY_OUTCOMES.get(e.outcome, e.outcome)})"
     change = ""
     if e.outcome == "done" and e.after:
         after = describe(e.after, group_name)

@@ -92,6 +92,7 @@ class ApproveAll:
 @dataclass(frozen=True)
 class History:
     who: Who
+    page: int = 1
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ USAGE = """\
 `members Wholesale` (or `members Wholesale page 2`) - customers in a group
 `pending` - wholesale applications waiting for a decision
 `approve jane@example.com` / `deny jane@example.com` - decide an application
-`history jane@example.com` - recent changes to a customer
+`history jane@example.com` (or `history jane@example.com page 2`) - changes the bot made to a customer
 `help` - this text
 Name a customer by address or by store id: `#123` or `id:123`.
 """
@@ -426,6 +427,14 @@ def _parse_help(said: str, verb: str, args: Sequence[str]) -> Intent:
     return Help()
 
 
+def _parse_history(said: str, verb: str, args: Sequence[str]) -> Intent:
+    page, rest = _split_page(args)
+    if page is None:
+        return _nope(said, f"The page must be a number from 1 to {MAX_PAGE}, like `history {_EXAMPLE} page 2`.")
+    intent = _one_customer(History)(said, verb, rest)
+    return History(intent.who, page) if isinstance(intent, History) else intent
+
+
 def _split_page(args: Sequence[str]) -> tuple[int | None, list[str]]:
     """``(page, other words)`` from a trailing ``page N``; page 1 when there is none and
     ``None`` when ``N`` is not a page number."""
@@ -461,7 +470,7 @@ _HANDLERS: dict[str, Handler] = {
     "pending": _parse_pending,
     "approve": _one_customer(Approve),
     "deny": _one_customer(Deny),
-    "history": _one_customer(History),
+    "history": _parse_history,
     "help": _parse_help,
 }
 
@@ -584,8 +593,8 @@ def _encode(intent: Intent) -> str:
             return f"deny:{_enc_who(who)}"
         case ApproveAll(ids):
             return "all:" + ",".join(_enc_int(i) for i in ids)
-        case History(who):
-            return f"hist:{_enc_who(who)}"
+        case History(who, page):
+            return f"hist:{_enc_who(who)}" + ("" if page == 1 else f":{_enc_int(page)}")
         case Undo(change_id):
             return f"undo:{_enc_int(change_id)}"
         case Help():
@@ -651,6 +660,15 @@ def _unquote(field: str) -> str | None:
         return unquote(field, errors="strict")
     except UnicodeDecodeError:
         return None
+
+
+def _read_history(fields: list[str]) -> Intent | None:
+    """``hist:<who>`` (page 1, as buttons made before paging) or ``hist:<who>:<page>``."""
+    if len(fields) not in (1, 2):
+        return None
+    who = _dec_who(fields[0])
+    page = _parse_id(fields[1], MAX_PAGE) if len(fields) == 2 else 1
+    return None if who is None or page is None else History(who, page)
 
 
 def _read_who(make: Callable[[Who], Intent]) -> Callable[[list[str]], Intent | None]:
@@ -730,7 +748,7 @@ _READERS: dict[str, Callable[[list[str]], Intent | None]] = {
     "appr": _read_who(Approve),
     "deny": _read_who(Deny),
     "all": _read_all,
-    "hist": _read_who(History),
+    "hist": _read_history,
     "undo": _read_undo,
     "help": _read_bare(Help),
 }

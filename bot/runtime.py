@@ -7,6 +7,7 @@ and renders the desk's Replies its own way.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from .config import Settings
 from .db import Database, SeenKeys
 from .desk import Desk
 from .guard import Guard
+from .settle import Settler, start_settling
 from .store.connect import StoreConnection, connect
 
 
@@ -28,12 +30,16 @@ class Runtime:
     seen: SeenKeys
     guard: Guard
     desk: Desk
+    settler: Settler | None = None
+    _settling: threading.Event | None = field(default=None, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._settling is not None:
+            self._settling.set()
         self.store.close()
         self.db.close()
 
@@ -49,7 +55,11 @@ def build_runtime(settings: Settings) -> Runtime:
         undo_window=timedelta(minutes=settings.undo_minutes),
         first_seen=ApplicationBook(db).first_seen,
     )
-    return Runtime(settings=settings, store=store, db=db, audit=audit, seen=SeenKeys(db), guard=guard, desk=desk)
+    # A live writer is done with the store within its time budget; older unsettled rows are orphans.
+    settler = Settler(store.service, audit, grace=timedelta(seconds=2 * settings.store_timeout_seconds + 5))
+    settling = start_settling(settler, settings.settle_seconds) if settings.settle_seconds > 0 else None
+    return Runtime(settings=settings, store=store, db=db, audit=audit, seen=SeenKeys(db), guard=guard, desk=desk,
+                   settler=settler, _settling=settling)
 
 
 def open_database(settings: Settings) -> Database:
