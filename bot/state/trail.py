@@ -108,7 +108,7 @@ class AuditLog:
         """Rows still ``sending`` or ``in doubt`` (oldest first), recorded before ``older_than``."""
         stmt = select(audit).where(audit.c.outcome.in_(UNSETTLED)).order_by(audit.c.id).limit(limit)
         if older_than is not None:
-            stmt = stmt.where(audit.c.at < older_than)
+            stmt = stmt.where(audit.c.at <= older_than)
         return self._many(stmt)
 
     def get(self, entry_id: int) -> AuditEntry | None:
