@@ -90,7 +90,8 @@ class Poller:
             self.book.release(application_id)
             result.failed.append(customer)
             return
-        self.book.posted(application_id, message)
+        if not self.book.posted(application_id, message):  # only after a claim timeout shorter than a post
+            log.warning("applicant %s was posted by another poller too (its claim was taken over)", customer.id)
         result.posted.append(customer)
 
     def run(self, interval: float, stop: threading.Event) -> None:

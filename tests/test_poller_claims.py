@@ -1,0 +1,70 @@
+"""The poller across crashes, pollers and hosts (issue 9 item 4), on SQLite and PostgreSQL.
+
+A poller that dies between claiming an applicant and posting the message leaves a claim with
+no message: the next poll after the claim timeout posts that applicant — once.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+from bot.approvals import ApplicationBook, Poller
+from bot.audit import AuditLog
+from bot.desk import Desk
+from bot.guard import Guard
+from bot.state.engine import Database
+
+try:
+    from test_approvals import CAROL, GRACE, Channel
+except ImportError:  # pragma: no cover
+    from tests.test_approvals import CAROL, GRACE, Channel
+
+
+def make_poller(service: Any, url: str, channel: Channel, claim_timeout: timedelta = timedelta(minutes=5)) -> Poller:
+    db = Database(url=url)  # a process of its own: its own engine and connections
+    desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(db))
+    return Poller(desk, ApplicationBook(db, claim_timeout=claim_timeout), channel)
+
+
+def test_a_claim_left_by_a_dead_poller_is_posted_after_the_timeout(service, state_url):
+    channel = Channel()
+    dead = make_poller(service, state_url, channel)
+    carol = service.get_fresh(CAROL)
+    assert dead.book.claim(carol) is not None  # claimed ... and the process died before posting
+
+    make_poller(service, state_url, channel).poll_once()  # within the timeout: left alone
+    assert channel.emails() == ["grace@example.com"]  # positive control: Grace was posted
+
+    later = make_poller(service, state_url, channel, claim_timeout=timedelta(0))
+    result = later.poll_once()  # the stale claim makes this poll a full scan, even after one completed
+    assert [c.id for c in result.posted] == [CAROL]
+    assert channel.emails() == ["carol@example.com", "grace@example.com"]
+    later.poll_once()
+    make_poller(service, state_url, channel).poll_once()  # a restart
+    assert channel.emails() == ["carol@example.com", "grace@example.com"]  # still once each
+
+
+def test_three_pollers_at_once_post_each_applicant_once(service, state_url):
+    channel = Channel()
+    pollers = [make_poller(service, state_url, channel) for _ in range(3)]
+    barrier = threading.Barrier(len(pollers))
+    errors: list[BaseException] = []
+
+    def run(p: Poller) -> None:
+        barrier.wait()
+        try:
+            for _ in range(3):
+                p.poll_once()
+        except BaseException as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in pollers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert channel.emails() == ["carol@example.com", "grace@example.com"]
+    assert {pollers[0].book.open_for(cid).ts != "" for cid in (CAROL, GRACE)} == {True}
