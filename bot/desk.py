@@ -23,8 +23,9 @@ from .guard import Actor, Guard, Role
 from .reply import MENU_LIMIT, Button, Card, Choice, Confirm, Field, Menu, Notice, Reply
 from .store.errors import (
     AmbiguousGroup, AuthFailed, BadRequest, GroupLookupError, NotFound, RateLimited, StoreError,
-    Unavailable, UnknownGroup,
+    Unavailable, UnknownGroup, WrongRecord,
 )
+from .store.identity import same_customer
 from .store.models import RETAIL, Customer, CustomerChange, CustomerGroup, Flag
 from .store.service import CustomerService
 from .writeahead import Gone, TrailDown, WriteAhead
@@ -145,6 +146,9 @@ class Desk:
                                 "to the store. Nothing was changed — try again in a minute.")
         except WriteInDoubt as doubt:
             return store_problem(doubt.cause, writing=True)
+        except WrongRecord as exc:
+            self._refuse_wrong_record(intent, actor, exc)
+            return store_problem(exc)
         except StoreError as exc:
             return store_problem(exc)
         except GroupLookupError as exc:
@@ -535,9 +539,10 @@ class Desk:
         """The customer a user named, or a NotFound whose message says what to do."""
         if isinstance(who, int):
             try:
-                return self.service.get_fresh(who) if fresh else self.service.get(who)
+                found = self.service.get_fresh(who) if fresh else self.service.get(who)
             except NotFound:
                 raise Missing(f"Customer #{who} no longer exists in the store.") from None
+            return same_customer(who, found)  # whatever the backend: only the customer asked for
         customer = self.service.find_by_email(who)
         if customer is None:
             raise Missing(f"No customer with the address {who}. Check the spelling, or try the address from their order.")
@@ -598,6 +603,23 @@ class Desk:
             customer_id=customer.id, email=customer.email, before=before, after=after, detail=detail, undoes=undoes,
         )
 
+    def _refuse_wrong_record(self, intent: i.Intent, actor: Actor, exc: WrongRecord) -> None:
+        """The store answered another (or an unidentifiable) customer: no write was sent; the
+        trail keeps a refusal naming both IDs."""
+        who = getattr(intent, "who", None)
+        action = WRONG_RECORD_ACTIONS.get(type(intent))
+        log.warning("refused %s: asked the store for %s, it answered customer %s",
+                    type(intent).__name__, exc.requested if exc.requested is not None else who, exc.answered)
+        if action is None:  # a read: nothing to refuse, the answer says what happened
+            return
+        self.audit.record(
+            user_id=actor.user_id, user_name=actor.name, action=action,
+            outcome="refused", customer_id=who if isinstance(who, int) else exc.requested,
+            email=who if isinstance(who, str) else "",
+            detail=f"store answered customer {exc.answered if exc.answered is not None else 'without an id'} "
+                   f"when asked for {exc.requested if exc.requested is not None else who}; nothing sent",
+        )
+
     def _record_missing(self, actor: Actor, action: str, who: i.Who) -> None:
         self.audit.record(
             user_id=actor.user_id, user_name=actor.name, action=action, outcome="no-op",
@@ -641,6 +663,11 @@ class Desk:
 
 
 UNDOABLE = ("move", "enable", "disable", "subscribe", "unsubscribe")
+WRONG_RECORD_ACTIONS: dict[type, str] = {
+    i.Move: "move", i.SetFlag: "change", i.Delete: "delete", i.Undo: "undo", i.Approve: "approve",
+    i.Deny: "deny", i.ApproveAll: "approve",
+}
+"""The audit action of a refusal after the store answered the wrong record (issue 14)."""
 
 
 # ---------------------------------------------------------------------- pure helpers
@@ -720,6 +747,8 @@ def store_problem(exc: StoreError, *, writing: bool = False) -> Reply:
         return Reply.notice("warn", str(exc))
     if isinstance(exc, NotFound):
         return Reply.notice("warn", "That customer no longer exists in the store.")
+    if isinstance(exc, WrongRecord):
+        return Reply.notice("error", exc.message)
     if isinstance(exc, AuthFailed):
         return Reply.notice("error", "The store rejected the bot's credentials. An admin should check "
                             "THREEDCART_SECURE_URL, THREEDCART_PRIVATE_KEY and THREEDCART_TOKEN, and the app's read/write access.")

@@ -330,6 +330,16 @@ class Slack:
         assert_valid_message(post.payload)
         return post.payload
 
+    def settle(self, user: str = ADMIN) -> str:
+        """Positive control for "nothing (else) happened": a ``help`` command sent after the
+        requests under test, answered through its own response URL. Once it is answered the bot
+        has served what came before it; returns that URL's id so tests can leave its post out."""
+        url = self.fake.response_url(user=user)
+        resp = self.bot.post(slash_command("help", user_id=user, response_url=url))
+        assert resp.status_code == 200, resp.text
+        assert "How to use" in json.dumps(self.fake.wait_response(url).payload)
+        return url.rsplit("/", 1)[-1]
+
     def click_body(self, message: dict, user: str = ADMIN, *, label: str | None = None, type: str | None = None,  # noqa: A002
                    option_value: str | None = None, option: dict | None = None, ephemeral: bool = True,
                    message_ts: str = "1700000000.000100", ts: str | None = None) -> tuple[str, bytes]:

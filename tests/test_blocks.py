@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -266,8 +268,29 @@ def test_data_is_shown_literally_never_as_mrkdwn() -> None:
     shown = "\n".join(o["text"] for o in objs)
     for s in NASTY + ["<!channel> *bold*", "<@U1> *x*", "<!here> & *y*", "<@U1> & *z*", "<!everyone> `x`"]:
         assert s in shown
-    # The top-level text is mrkdwn (notifications): escaped so nothing there can mention or link.
-    assert payload["text"] == "&lt;!channel&gt; &amp; *bold*"
+    # The top-level text is mrkdwn (notifications): escaped so nothing there can mention, link
+    # or format (a zero-width space keeps each formatting character from pairing up).
+    assert payload["text"] == "&lt;!channel&gt; &amp; \u200b*\u200bbold\u200b*\u200b"
+
+
+@pytest.mark.parametrize("name", [
+    "*bold*", "_italic_", "~strike~", "`code`", "```block```", "see https://evil.example/x", "www.evil.example",
+    "Jane \u202eeoD\u202c", "Ann \u2067x\u2069 \u200fY", "a*b* _c_d",
+])
+def test_fallback_text_cannot_format_link_or_reorder(name: str) -> None:
+    """Reproducer (issue 11, item 7): the notification ``text`` escaped only ``& < >``."""
+    from bot.slack.blocks import BIDI_CONTROLS, ZWSP
+    text = render(Reply(text=f"Applicant: {name}"))["text"]
+    assert not any(ord(ch) in BIDI_CONTROLS for ch in text)
+    assert "://" not in text and "www." not in text.lower()
+    for position, ch in enumerate(text):
+        if ch in "*_~`":
+            before = text[position - 1] if position else " "
+            after = text[position + 1] if position + 1 < len(text) else " "
+            # either inside a word (cannot format) or fenced by zero-width spaces
+            assert (before.isalnum() and after.isalnum()) or (before == ZWSP and after == ZWSP), (name, text)
+    visible = text.replace(ZWSP, "")
+    assert visible == f"Applicant: {name}".translate(BIDI_CONTROLS)  # nothing else is lost
 
 
 def test_mrkdwn_escape() -> None:

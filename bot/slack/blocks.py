@@ -17,6 +17,7 @@ buttons ≤ 30.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 
 from .. import intents
@@ -70,6 +71,23 @@ def mrkdwn_escape(text: str) -> str:
     here; it goes into ``plain_text`` objects instead.
     """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+ZWSP = "\u200b"
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+"""Direction marks, embeddings, overrides and isolates: a customer name must not reorder text."""
+_FORMATTING = re.compile(r"(?<![A-Za-z0-9])([*_~`])|([*_~`])(?![A-Za-z0-9])")
+"""A formatting character that can open or close formatting (not one inside a word: BOT_ADMINS)."""
+_LINKISH = re.compile(r"(://|www\.)", re.IGNORECASE)
+
+
+def fallback_escape(text: str) -> str:
+    """Text for a top-level ``text`` (mrkdwn in notifications): ``& < >`` escaped, every
+    formatting character (``* _ ~ ```) that could open or close formatting, and URL marker (``://``, ``www.``) broken with a zero-width
+    space so it renders literally, and bidi control characters removed."""
+    text = mrkdwn_escape(text.translate(BIDI_CONTROLS))
+    text = _FORMATTING.sub(lambda m: ZWSP + m.group(0) + ZWSP, text)
+    return _LINKISH.sub(lambda m: m.group(1)[0] + ZWSP + m.group(1)[1:], text)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -297,7 +315,7 @@ def fallback_text(reply: Reply) -> str:
         text = reply.cards[0].title.strip()
     if not text and reply.notices:
         text = reply.notices[0].text.strip()
-    return mrkdwn_escape(truncate(text or EMPTY, FALLBACK_MAX))
+    return fallback_escape(truncate(text or EMPTY, FALLBACK_MAX))
 
 
 def render(reply: Reply) -> dict:
@@ -333,7 +351,7 @@ def render(reply: Reply) -> dict:
 
 def render_text(text: str) -> dict:
     """One line of plain text as a message (audit lines)."""
-    return {"text": mrkdwn_escape(truncate(text or EMPTY, FALLBACK_MAX)),
+    return {"text": fallback_escape(truncate(text or EMPTY, FALLBACK_MAX)),
             "blocks": [{"type": "section", "text": plain(text)}]}
 
 

@@ -39,8 +39,10 @@ approved (enabled) Distributor.
 Fault knobs (Python API, or ``POST /_sandbox/control`` with a JSON object whose keys are the
 method names, e.g. ``{"latency": 0.2, "fail_next": {"n": 2, "status": 503}}``; ``GET`` on the
 same path returns counters): ``latency``, ``fail_next``, ``rate_limit_next``, ``hang_next``,
-``fail_ids``, ``throttle`` (a leaky bucket like 3dcart's), ``clear_faults``, ``reset_counts``,
-``add_customers``, ``add_groups``. Control requests are neither counted nor faulted.
+``fail_ids``, ``throttle`` (a leaky bucket like 3dcart's), ``drip_next`` (body one byte at a
+time), ``huge_next`` (a reply of any size), ``answer_as`` (``GET /Customers/{a}`` answers customer
+b), ``drop_ids`` (records without ``CustomerID``), ``substring_email`` (the email filter matches
+substrings), ``clear_faults``, ``reset_counts``, ``add_customers``, ``add_groups``. Control requests are neither counted nor faulted.
 
 ``python -m bot sandbox`` runs ``main()``: a standalone server on port 8035.
 """
@@ -175,6 +177,12 @@ class _Failure:
     html: bool = False
     retry_after: float | None = None
     hang: float = 0.0
+    drip: float = 0.0
+    """Send headers, then the body one byte every ``drip`` seconds."""
+    method: str | None = None
+    """Only a request with this method takes the fault (others pass it by)."""
+    huge: int = 0
+    """Send a 200 body of this many bytes, without Content-Length (until the connection closes)."""
 
 
 @dataclass
@@ -204,6 +212,9 @@ class _Reply(Exception):
         self.status = status
         self.payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         self.headers = {"Content-Type": content_type, **(headers or {})}
+        self.drip = 0.0
+        self.huge = 0
+        self.stopping: threading.Event | None = None
 
 
 def _message(status: int, text: str) -> _Reply:
@@ -242,6 +253,10 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError(name)
         return number
     return "" if value is None else str(value)
+
+
+def _filter_matches(stored: str, wanted: str, *, substring: bool = False) -> bool:
+    return wanted in stored if substring else stored == wanted
 
 
 def _as_int(value: Any) -> int:
@@ -355,11 +370,39 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
+            if reply.huge:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+                self.end_headers()
+                self._send_huge(reply)
+                return
             self.send_header("Content-Length", str(len(reply.payload)))
             self.end_headers()
-            self.wfile.write(reply.payload)
+            if reply.drip:
+                self._send_drip(reply)
+            elif method != "HEAD":
+                self.wfile.write(reply.payload)
         except OSError:  # the client gave up (timeouts in tests) or the sandbox is stopping
             self.close_connection = True
+
+    def _send_drip(self, reply: _Reply) -> None:
+        """Fault knob ``drip_next``: the body one byte at a time, ``reply.drip`` seconds apart."""
+        self.wfile.flush()
+        for position in range(len(reply.payload)):
+            if reply.stopping is not None and reply.stopping.wait(reply.drip):
+                raise OSError("sandbox stopping")
+            self.wfile.write(reply.payload[position:position + 1])
+            self.wfile.flush()
+
+    def _send_huge(self, reply: _Reply) -> None:
+        """Fault knob ``huge_next``: ``reply.huge`` bytes of a JSON array, no Content-Length."""
+        chunk = b'{"CustomerID": 1, "Email": "huge@example.com"},' * 1000
+        self.wfile.write(b"[")
+        sent = 1
+        while sent < reply.huge:
+            self.wfile.write(chunk)
+            sent += len(chunk)
+        self.wfile.write(b'{"CustomerID": 1}]')
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — stdlib signature
         log.debug("sandbox: " + format, *args)
@@ -382,6 +425,8 @@ class SandboxStore:
         latency: float = 0.0,
         seed_demo: bool = True,
         offset_base: int = 1,
+        group_offset_base: int | None = None,
+        max_limit: int = MAX_LIMIT,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -389,6 +434,11 @@ class SandboxStore:
         self.private_key = private_key
         self.token = token
         self.offset_base = offset_base
+        self.group_offset_base = offset_base if group_offset_base is None else group_offset_base
+        """``/CustomerGroups`` may count offsets from another base (the help pages say 1 there, 0
+        for Customers)."""
+        self.max_limit = max_limit
+        """The most records one page holds, whatever ``limit`` asks (a store may cap below 500)."""
         self._lock = threading.RLock()
         self._customers: dict[int, dict[str, Any]] = {}
         self._updated: dict[int, datetime] = {}
@@ -399,6 +449,9 @@ class SandboxStore:
         self._latency = latency
         self._failures: deque[_Failure] = deque()
         self._fail_ids: dict[int, int] = {}
+        self._answer_as: dict[int, int] = {}
+        self._drop_ids = False
+        self._substring_email = False
         self._bucket: _LeakyBucket | None = None
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -589,9 +642,11 @@ class SandboxStore:
         with self._lock:
             self._latency = max(0.0, float(seconds))
 
-    def fail_next(self, n: int = 1, status: int = 500, body: str = "", *, html: bool = False) -> None:
-        """The next ``n`` requests answer ``status`` with ``body`` (empty by default) or an HTML page."""
-        self._queue(n, _Failure(int(status), body, html))
+    def fail_next(self, n: int = 1, status: int = 500, body: str = "", *, html: bool = False,
+                  method: str | None = None) -> None:
+        """The next ``n`` requests (of ``method`` only, when given) answer ``status`` with ``body``
+        (empty by default) or an HTML page."""
+        self._queue(n, _Failure(int(status), body, html, method=method.upper() if method else None))
 
     def rate_limit_next(self, n: int = 1, retry_after: float | None = 1) -> None:
         """The next ``n`` requests answer 429, with ``Retry-After`` unless it is None."""
@@ -600,6 +655,32 @@ class SandboxStore:
     def hang_next(self, n: int = 1, seconds: float = 5.0) -> None:
         """The next ``n`` requests wait ``seconds`` (or until ``stop()``) before being served."""
         self._queue(n, _Failure(0, hang=float(seconds)))
+
+    def drip_next(self, n: int = 1, seconds: float = 2.0) -> None:
+        """The next ``n`` requests are answered normally, but the body goes out one byte every
+        ``seconds`` (headers at once): a store that is slow without ever going silent."""
+        self._queue(n, _Failure(0, drip=float(seconds)))
+
+    def huge_next(self, n: int = 1, size: int = 64 * 1024 * 1024) -> None:
+        """The next ``n`` requests answer 200 with a ``size``-byte JSON body, no Content-Length."""
+        self._queue(n, _Failure(200, huge=int(size)))
+
+    def answer_as(self, mapping: Mapping[int, int] | None) -> None:
+        """``GET /Customers/{a}`` answers customer ``b``'s record for each ``{a: b}`` (a proxy or
+        store answering the wrong record). ``None`` or ``{}`` clears."""
+        with self._lock:
+            self._answer_as = {int(k): int(v) for k, v in (mapping or {}).items()}
+
+    def drop_ids(self, on: bool = True) -> None:
+        """Customer records are served without their ``CustomerID`` field."""
+        with self._lock:
+            self._drop_ids = bool(on)
+
+    def substring_email(self, on: bool = True) -> None:
+        """The ``email`` filter matches any address containing the one asked (``jane@example.com``
+        also finds ``mary.jane@example.com``) — the docs do not say the filter is exact."""
+        with self._lock:
+            self._substring_email = bool(on)
 
     def fail_ids(self, ids: Iterable[int], status: int = 400) -> None:
         """PUTs to these customers fail with ``status`` (a bulk PUT then answers 206). ``[]`` clears."""
@@ -617,13 +698,21 @@ class SandboxStore:
             self._fail_ids = {}
             self._bucket = None
             self._latency = 0.0
+            self._answer_as = {}
+            self._drop_ids = False
+            self._substring_email = False
 
     def control(self, commands: Mapping[str, Any]) -> dict[str, Any]:
         """Apply knobs by name, in order (the HTTP control endpoint's body). Returns ``stats()``."""
         for name, arg in commands.items():
             if name == "latency":
                 self.latency = float(arg)
-            elif name in ("fail_next", "rate_limit_next", "hang_next", "add_customers", "add_groups", "throttle"):
+            elif name in ("answer_as",):
+                self.answer_as({int(k): int(v) for k, v in (arg or {}).items()})
+            elif name in ("drop_ids", "substring_email"):
+                getattr(self, name)(bool(arg))
+            elif name in ("fail_next", "rate_limit_next", "hang_next", "drip_next", "huge_next", "add_customers",
+                          "add_groups", "throttle"):
                 method = getattr(self, name)
                 if arg is None and name == "throttle":
                     method(None)
@@ -647,17 +736,25 @@ class SandboxStore:
         with self._lock:
             self._failures.extend(copy.copy(failure) for _ in range(max(0, int(n))))
 
-    def _take_fault(self) -> _Reply | None:
+    def _take_fault(self, method: str = "GET") -> _Reply | float | None:
         """Apply latency, hangs, queued failures and throttling to the request being served."""
         with self._lock:
             latency = self._latency
-            failure = self._failures.popleft() if self._failures else None
+            failure = next((f for f in self._failures if f.method in (None, method)), None)
+            if failure is not None:
+                self._failures.remove(failure)
             wait = self._bucket.admit() if self._bucket is not None else None
         if latency:
             self._stopping.wait(latency)
         if failure is not None and failure.hang:
             self._stopping.wait(failure.hang)
             failure = None
+        if failure is not None and failure.drip:
+            return failure.drip
+        if failure is not None and failure.huge:
+            reply = _Reply(200)
+            reply.huge = failure.huge
+            return reply
         if failure is not None:
             headers = {"Retry-After": str(math.ceil(failure.retry_after))} if failure.retry_after is not None else {}
             if failure.html:
@@ -676,18 +773,27 @@ class SandboxStore:
             return self._serve_control(method, body)
         with self._lock:
             self._log.append(SandboxRequest(method, path, dict(query), time.time(), _logged_body(body)))
+        drip = 0.0
         try:
-            fault = self._take_fault()
+            fault = self._take_fault(method)
+            if isinstance(fault, float):
+                drip, fault = fault, None
             if fault is not None:
                 return fault
-            if not self._authorized(headers):
-                return _message(401, AUTH_FAILURE)
-            return self._route(method, path, {k.lower(): v for k, v in query.items() if v.strip()}, body)
-        except _Reply as reply:
-            return reply
+            reply = self._serve_api(method, path, query, headers, body)
+        except _Reply as answer:
+            reply = answer
         except Exception:  # noqa: BLE001 — a sandbox bug answers 500 like a real server would
             log.exception("sandbox failed on %s %s", method, path)
-            return _message(500, "An error has occurred.")
+            reply = _message(500, "An error has occurred.")
+        if drip:
+            reply.drip, reply.stopping = drip, self._stopping
+        return reply
+
+    def _serve_api(self, method: str, path: str, query: dict[str, str], headers: Any, body: bytes) -> _Reply:
+        if not self._authorized(headers):
+            return _message(401, AUTH_FAILURE)
+        return self._route(method, path, {k.lower(): v for k, v in query.items() if v.strip()}, body)
 
     def _serve_control(self, method: str, body: bytes) -> _Reply:
         if method == "GET":
@@ -757,7 +863,8 @@ class SandboxStore:
     def _route_groups(self, method: str, query: dict[str, str], body: bytes) -> _Reply:
         if method == "GET":
             with self._lock:
-                return self._list([g for _, g in sorted(self._groups.items())], query, NO_GROUPS)
+                return self._list([g for _, g in sorted(self._groups.items())], query, NO_GROUPS,
+                                  base=self.group_offset_base)
         if method == "POST":
             return self._create_groups(_json_items(body))
         if method == "PUT":
@@ -776,10 +883,12 @@ class SandboxStore:
         """GET / PUT / DELETE of one customer or one group: the two behave alike."""
         if method == "GET":
             with self._lock:
+                if table is self._customers:
+                    record_id = self._answer_as.get(record_id, record_id)
                 record = table.get(record_id)
                 if record is None:
                     raise _message(404, missing)
-                return _Reply(200, [record])
+                return _Reply(200, [self._served(record)])
         if method == "PUT":
             items = _json_items(body)
             if len(items) != 1:
@@ -817,8 +926,11 @@ class SandboxStore:
         end = _parse_date(query.get("lastupdateend"))
         wanted = {CUSTOMER_FILTERS[p]: v.strip().lower() for p, v in query.items() if p in CUSTOMER_FILTERS}
         chosen = []
+        substring = self._substring_email
         for record in records:
-            if any(str(record.get(name) or "").strip().lower() != value for name, value in wanted.items()):
+            if any(not _filter_matches(str(record.get(name) or "").strip().lower(), value,
+                                       substring=substring and name == "Email")
+                   for name, value in wanted.items()):
                 continue
             stamp = self._updated.get(record["CustomerID"])
             if (start and (stamp is None or stamp < start)) or (end and (stamp is None or stamp > end)):
@@ -827,7 +939,8 @@ class SandboxStore:
         chosen.sort(key=lambda r: r["CustomerID"])
         return chosen
 
-    def _list(self, records: list[dict[str, Any]], query: dict[str, str], empty: str) -> _Reply:
+    def _list(self, records: list[dict[str, Any]], query: dict[str, str], empty: str, *,
+              base: int | None = None) -> _Reply:
         """One page of ``records`` as 3dcart answers it (caller holds the lock: the reply is
         serialised here, which is what snapshots the records)."""
         if _truthy(query.get("countonly")):
@@ -835,13 +948,20 @@ class SandboxStore:
         if not records:
             raise _message(404, empty)
         limit = _query_int(query, "limit", DEFAULT_LIMIT)
-        offset = _query_int(query, "offset", self.offset_base)
+        base = self.offset_base if base is None else base
+        offset = _query_int(query, "offset", base)
         if limit < 1 or offset < 0:
             raise _message(400, INVALID)
-        start = max(0, offset - self.offset_base)
+        start = max(0, offset - base)
         if start >= len(records):
             raise _message(400, PAST_END)
-        return _Reply(200, records[start:start + min(limit, MAX_LIMIT)])
+        return _Reply(200, [self._served(r) for r in records[start:start + min(limit, self.max_limit)]])
+
+    def _served(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A record as sent (caller holds the lock): fault knob ``drop_ids`` strips CustomerID."""
+        if self._drop_ids and "Email" in record:
+            return {k: v for k, v in record.items() if k != "CustomerID"}
+        return record
 
     # ------------------------------------------------------------------ writing
 
