@@ -16,7 +16,12 @@ from .config import Settings
 from .db import Database, SeenKeys
 from .desk import Desk
 from .guard import Guard
+from .state.locks import LocalLease, LocalLocks, Lease, Locks, RedisLease, RedisLocks
+from .state.seen import FirstSeen, RedisSeenKeys
+from .state.shared import SharedRedis, connect_redis
 from .store.connect import StoreConnection, connect
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,10 +30,13 @@ class Runtime:
     store: StoreConnection
     db: Database
     audit: AuditLog
-    seen: SeenKeys
+    seen: SeenKeys | FirstSeen
     guard: Guard
     desk: Desk
     _closed: bool = field(default=False, repr=False)
+    shared: SharedRedis | None = None
+    """Redis (``REDIS_URL``): cache, locks, click keys, budget and lease shared by all processes."""
+    poller_lease: Lease = field(default_factory=LocalLease)
 
     def close(self) -> None:
         if self._closed:
@@ -36,20 +44,51 @@ class Runtime:
         self._closed = True
         self.store.close()
         self.db.close()
+        if self.shared is not None:
+            self.poller_lease.release()
+            self.shared.close()
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    store = connect(settings)
+    shared = connect_shared(settings)
+    store = connect(settings, shared=shared)
     db = Database(settings.data_dir)
     audit = AuditLog(db)
     guard = Guard(settings.bot_admins, settings.bot_agents)
+    locks: Locks = LocalLocks()
+    seen: SeenKeys | FirstSeen = SeenKeys(db)
+    lease: Lease = LocalLease()
+    if shared is not None:
+        timeout = settings.store_timeout_seconds
+        # held from the fresh re-read to the end of the write: two store calls, retries included
+        locks = RedisLocks(shared, expire=4 * timeout + 20, wait=2 * timeout + 5)
+        seen = RedisSeenKeys(shared, fallback=seen)
+        lease = RedisLease(shared, "poller", seconds=max(3 * settings.poll_seconds, 5.0))
     desk = Desk(
         store.service, guard, audit,
         deny_group_id=settings.deny_group_id,
         undo_window=timedelta(minutes=settings.undo_minutes),
         first_seen=ApplicationBook(db).first_seen,
+        locks=locks,
     )
-    return Runtime(settings=settings, store=store, db=db, audit=audit, seen=SeenKeys(db), guard=guard, desk=desk)
+    return Runtime(settings=settings, store=store, db=db, audit=audit, seen=seen, guard=guard, desk=desk,
+                   shared=shared, poller_lease=lease)
+
+
+def connect_shared(settings: Settings) -> SharedRedis | None:
+    """Redis when ``REDIS_URL`` is set, except in sandbox mode (its demo store lives in this
+    process; sharing its cache with other processes would mix demo stores)."""
+    url = settings.secret(settings.redis_url)
+    if not url:
+        return None
+    if settings.sandbox_mode:
+        log.warning("REDIS_URL is ignored in sandbox mode: the demo store lives in this process only")
+        return None
+    shared = connect_redis(url, prefix=settings.redis_key_prefix, ssl_cert_reqs=settings.redis_ssl_cert_reqs,
+                           ssl_ca_certs=settings.redis_ssl_ca_certs)
+    if not shared.ping():
+        log.warning("Redis does not answer at start: lookups go to the store, writes wait for Redis")
+    return shared
 
 
 class RedactSecrets(logging.Filter):
@@ -75,6 +114,7 @@ def configure_logging(settings: Settings) -> None:
         v.get_secret_value() for v in (
             settings.threedcart_secure_url, settings.threedcart_private_key, settings.threedcart_token,
             settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token,
+            settings.redis_url,
         ) if v is not None
     ]
     logging.basicConfig(

@@ -435,6 +435,7 @@ class ThreeDCartClient:
         pool_size: int = 32,
         scan_page_size: int = SCAN_PAGE,
         offset_base: int | None = None,
+        limiter: Any = None,
     ) -> None:
         self._base = api_url.rstrip("/") + "/"
         self._secrets = tuple(s for s in (secure_url.strip(), private_key.strip(), token.strip()) if s)
@@ -443,7 +444,8 @@ class ThreeDCartClient:
         self.scan_page_size = max(1, min(scan_page_size, MAX_LIMIT))
         self._offset_base = offset_base
         self._offset_lock = threading.Lock()
-        self.limiter = TokenBucket(requests_per_second, burst) if requests_per_second else None
+        # ``limiter``: any object with TokenBucket's ``acquire(deadline)`` (bot/state/budget.py shares one)
+        self.limiter = limiter or (TokenBucket(requests_per_second, burst) if requests_per_second else None)
         self._budget = _CallBudget(total_budget, timeout, self.limiter)
         retry = BudgetRetry(
             total=retries,
