@@ -265,3 +265,59 @@ def test_without_redis_the_lease_is_always_held() -> None:
 
 def test_redis_down_nobody_holds_the_lease() -> None:
     assert RedisLease(connect_redis(DEAD_REDIS, prefix="unused:"), "poller", 5).hold() is False
+
+
+# ---------------------------------------------------------------------- settings and URLs
+
+
+def test_heroku_style_tls_urls_get_the_certificate_options() -> None:
+    shared = connect_redis("rediss://:secret-pass@redis.example.com:6380", ssl_cert_reqs="none")
+    options = shared.client.connection_pool.connection_kwargs
+    assert options["ssl_cert_reqs"] is None and options["host"] == "redis.example.com"
+    verified = connect_redis("rediss://redis.example.com:6380", ssl_cert_reqs="required", ssl_ca_certs="/etc/ca.pem")
+    options = verified.client.connection_pool.connection_kwargs
+    assert options["ssl_cert_reqs"] == "required" and options["ssl_ca_certs"] == "/etc/ca.pem"
+    plain = connect_redis("redis://127.0.0.1:6379/0", ssl_cert_reqs="none")
+    assert "ssl_cert_reqs" not in plain.client.connection_pool.connection_kwargs
+
+
+def test_the_redis_url_is_a_secret_and_the_prefix_a_setting() -> None:
+    from bot.config import load_settings
+
+    settings = load_settings(redis_url="redis://:hunter22@host:6379/0", redis_key_prefix="bot-a:")
+    assert "hunter22" not in repr(settings) and settings.redis_key_prefix == "bot-a:"
+    assert load_settings(redis_url="  ").redis_url is None
+
+
+def test_sandbox_mode_ignores_redis(tmp_path, redis_url: str) -> None:
+    """The demo store lives in this process: its cache must not be shared with other processes."""
+    from bot.config import load_settings
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(load_settings(redis_url=redis_url, data_dir=tmp_path, threedcart_secure_url=None,
+                                          threedcart_private_key=None, threedcart_token=None))
+    try:
+        assert runtime.shared is None
+    finally:
+        runtime.close()
+
+
+def test_with_redis_the_runtime_shares_everything(tmp_path, redis_url: str, redis_prefix: str) -> None:
+    from bot.config import load_settings
+    from bot.runtime import build_runtime
+
+    with SandboxStore(port=0) as store:
+        settings = load_settings(redis_url=redis_url, redis_key_prefix=redis_prefix, data_dir=tmp_path,
+                                 threedcart_api_url=store.url, threedcart_secure_url=store.secure_url,
+                                 threedcart_private_key=store.private_key, threedcart_token=store.token)
+        runtime = build_runtime(settings)
+        try:
+            assert isinstance(runtime.seen, RedisSeenKeys)
+            assert isinstance(runtime.poller_lease, RedisLease)
+            assert isinstance(runtime.desk._locks, RedisLocks)
+            assert isinstance(runtime.store.backend.limiter, RedisTokenBucket)
+            assert runtime.desk.service.find_by_email("jane@example.com").id == 1
+            assert runtime.shared.client.keys(redis_prefix + "cache:*")
+        finally:
+            runtime.shared.delete_prefixed()
+            runtime.close()

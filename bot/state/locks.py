@@ -2,7 +2,7 @@
 
 ``Desk`` holds a customer's write lock from the fresh re-read to the end of the write, so a
 double click, a retried delivery or two admins clicking at once see the first write's result
-and turn into a no-op. In one process ``LocalLocks`` (64 striped ``threading.Lock``\\ s, today's
+and turn into a no-op. In one process ``LocalLocks`` (64 striped ``threading.Lock`` objects, today's
 behaviour) is enough; with several processes or hosts ``RedisLocks`` takes one Redis lock per
 customer, with an expiry (a holder that dies frees it) and a bounded wait.
 

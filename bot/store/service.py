@@ -1,8 +1,10 @@
 """CustomerService: the store as the desk sees it — cached, single-flight, invalidated on write.
 
 The store allows about 2 requests per second for everything the bot does, so reads are cached
-(bounded ``TTLCache``s) and concurrent identical misses are coalesced into one store call
-("single-flight": the first caller loads, the others wait for its result or its exception).
+and concurrent identical misses are coalesced into one store call ("single-flight": the first
+caller loads, the others wait for its result or its exception). Where the cache lives is a
+``Cache`` from ``cache.py``: this process (bounded ``TTLCache`` maps, the default) or Redis, shared
+by every process — same rules either way.
 
 Consistency rules:
 
