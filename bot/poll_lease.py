@@ -19,8 +19,11 @@ class LeasedPoller(Poller):
     def __init__(self, *args: Any, lease: Lease, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lease = lease
+        self.standing_by = False
+        """True after a poll skipped because another process holds the lease."""
 
     def poll_once(self) -> PollResult:
-        if not self.lease.hold():
+        self.standing_by = not self.lease.hold()
+        if self.standing_by:
             return PollResult([], [], [])
         return super().poll_once()

@@ -321,3 +321,27 @@ def test_with_redis_the_runtime_shares_everything(tmp_path, redis_url: str, redi
         finally:
             runtime.shared.delete_prefixed()
             runtime.close()
+
+
+def test_a_poller_without_the_lease_stands_by_without_asking_the_store(service, sandbox, tmp_path, connect_shared) -> None:
+    from bot.approvals import ApplicationBook
+    from bot.poll_lease import LeasedPoller
+
+    db = Database(tmp_path)
+    desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(db))
+    posted: list[Any] = []
+
+    def post(reply: Any) -> Any:
+        from bot.approvals import PostedMessage
+        posted.append(reply)
+        return PostedMessage("C1", f"1.{len(posted)}")
+
+    pollers = [LeasedPoller(desk, ApplicationBook(db), post, lease=RedisLease(connect_shared(), "poller", 30))
+               for _ in range(2)]
+    assert len(pollers[0].poll_once().posted) == 2  # Carol and Grace
+    sandbox.reset_counts()
+    assert pollers[1].poll_once().posted == []
+    assert sandbox.request_count() == 0  # standing by costs the store nothing
+    pollers[0].poll_once()
+    assert sandbox.request_count() > 0  # the holder keeps polling (positive control)
+    db.close()

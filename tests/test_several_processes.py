@@ -220,3 +220,20 @@ def test_three_pollers_at_once_post_each_applicant_once_and_one_takes_over(world
         assert time.monotonic() < deadline, "no poller took over"
         time.sleep(0.1)
     assert len(posts()) == 2
+
+
+def test_run_poller_in_two_web_processes_one_polls_and_each_applicant_is_posted_once(world: World) -> None:
+    bots = [world.start("serve", RUN_POLLER="true", APPROVALS_CHANNEL=APPROVALS, POLL_SECONDS=0.3) for _ in range(2)]
+    for bot in bots:
+        bot.wait_healthy()
+        bot.wait_log("poller lease")
+    posts = lambda: [c for c in world.fake.calls("chat.postMessage") if c.params.get("channel") == APPROVALS]  # noqa: E731
+    world.fake.wait_for(lambda: len(posts()) >= 2, timeout=30)
+    assert sum("holding the poller lease" in bot.log for bot in bots) == 1
+    seen = world.store.request_count("GET")
+    world.fake.wait_for(lambda: world.store.request_count("GET") >= seen + 3, timeout=20)  # still polling
+    assert len(posts()) == 2
+    once = world.start("poll", "--once", APPROVALS_CHANNEL=APPROVALS)
+    assert once.wait_exit() == 0
+    assert "another poller holds the poller lease" in once.log
+    assert len(posts()) == 2
