@@ -87,7 +87,7 @@ def connect_shared(settings: Settings) -> SharedRedis | None:
     shared = connect_redis(url, prefix=settings.redis_key_prefix, ssl_cert_reqs=settings.redis_ssl_cert_reqs,
                            ssl_ca_certs=settings.redis_ssl_ca_certs)
     if not shared.ping():
-        log.warning("Redis does not answer at start: lookups go to the store, writes wait for Redis")
+        log.warning("Redis does not answer at start: lookups go to the store, writes are refused until it does")
     return shared
 
 

@@ -284,6 +284,13 @@ class RedisCache:
         return len(self._local)
 
     def _shared_flight(self, key: Hashable, load: Callable[[], T]) -> T:
+        """Take the key's Redis lock and load, or wait for its holder and look again.
+
+        Waiters in other processes get the holder's answer through the cache, not its
+        exception: when the holder's load failed (or its answer was not cacheable), each
+        waiting process loads once itself — at most one store call per process, since the
+        threads of a process have already coalesced in ``self._local``.
+        """
         if not self.redis.available():
             return load()
         name = self.redis.key("flight", _key_text(key))

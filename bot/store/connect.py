@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
+from ..state.budget import RedisTokenBucket
 from .backend import Backend
 from .cache import RedisCache
 from .sandbox import SandboxStore
@@ -58,8 +58,7 @@ def connect(settings: Settings, *, shared: SharedRedis | None = None) -> StoreCo
         )
         rate = settings.store_requests_per_second
     limiter: Any = None
-    if shared is not None and rate:
-        from ..state.budget import RedisTokenBucket
+    if shared is not None and rate:  # one budget for every process (sandbox mode: no pacing, no Redis)
         limiter = RedisTokenBucket(shared, rate, settings.store_burst, fallback=TokenBucket(rate, settings.store_burst))
     try:
         client = ThreeDCartClient(
