@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from .approvals import ApplicationBook
 from .audit import AuditLog
-from .config import Settings
+from .config import ConfigError, Settings
 from .db import Database, SeenKeys
 from .desk import Desk
 from .guard import Guard
@@ -84,8 +84,11 @@ def connect_shared(settings: Settings) -> SharedRedis | None:
     if settings.sandbox_mode:
         log.warning("REDIS_URL is ignored in sandbox mode: the demo store lives in this process only")
         return None
-    shared = connect_redis(url, prefix=settings.redis_key_prefix, ssl_cert_reqs=settings.redis_ssl_cert_reqs,
-                           ssl_ca_certs=settings.redis_ssl_ca_certs)
+    try:
+        shared = connect_redis(url, prefix=settings.redis_key_prefix, ssl_cert_reqs=settings.redis_ssl_cert_reqs,
+                               ssl_ca_certs=settings.redis_ssl_ca_certs)
+    except ValueError:  # redis-py's message may quote the URL, and with it the password
+        raise ConfigError("Invalid setting: REDIS_URL (expected redis://, rediss:// or unix://)") from None
     if not shared.ping():
         log.warning("Redis does not answer at start: lookups go to the store, writes are refused until it does")
     return shared

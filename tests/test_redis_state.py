@@ -345,3 +345,14 @@ def test_a_poller_without_the_lease_stands_by_without_asking_the_store(service, 
     pollers[0].poll_once()
     assert sandbox.request_count() > 0  # the holder keeps polling (positive control)
     db.close()
+
+
+def test_a_malformed_redis_url_is_a_config_error_that_names_the_variable(tmp_path) -> None:
+    from bot.config import ConfigError, load_settings
+    from bot.runtime import connect_shared
+
+    settings = load_settings(redis_url="http://user:hunter22@example.com", data_dir=tmp_path,
+                             threedcart_secure_url="s", threedcart_private_key="k", threedcart_token="t")
+    with pytest.raises(ConfigError) as refused:
+        connect_shared(settings)
+    assert "REDIS_URL" in str(refused.value) and "hunter22" not in str(refused.value)
