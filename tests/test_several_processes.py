@@ -22,11 +22,13 @@ from bot.store.sandbox import SandboxStore
 
 try:
     from bot_processes import BotProcess, clean_env
+    from redis_server import CuttableProxy
     from fake_slack import FakeSlack
     from slack_helpers import (BOT_TOKEN, SIGNING_SECRET, action_for, all_text, block_actions, find_element,
                                sign, slash_command)
 except ImportError:  # pragma: no cover
     from tests.bot_processes import BotProcess, clean_env
+    from tests.redis_server import CuttableProxy
     from tests.fake_slack import FakeSlack
     from tests.slack_helpers import (BOT_TOKEN, SIGNING_SECRET, action_for, all_text, block_actions,
                                      find_element, sign, slash_command)
@@ -237,3 +239,35 @@ def test_run_poller_in_two_web_processes_one_polls_and_each_applicant_is_posted_
     assert once.wait_exit() == 0
     assert "another poller holds the poller lease" in once.log
     assert len(posts()) == 2
+
+
+# ---------------------------------------------------------------------- Redis goes away
+
+
+def test_redis_down_lookups_still_answer_and_writes_fail_closed(world: World, redis_url: str) -> None:
+    proxy = CuttableProxy(redis_url).up()
+    bot = world.start("serve", REDIS_URL=proxy.url)
+    try:
+        bot.wait_healthy()
+        assert "VIP" in all_text(world.answer(world.command(bot, "jane@example.com")))
+        proxy.down()
+        world.store.reset_counts()
+        refused = all_text(world.answer(world.command(bot, "move jane@example.com to Wholesale")))
+        assert "can't take the write lock" in refused and "nothing was changed" in refused, refused
+        assert world.store.request_count("PUT") == 0 and world.store.customer(1)["CustomerGroupID"] == 1
+        for _ in range(3):  # lookups answer from the store, the outage is logged once
+            assert "Jane Doe" in all_text(world.answer(world.command(bot, "jane@example.com")))
+        assert world.store.request_count("GET", "/customers") >= 1
+        assert bot.log.count("Redis unavailable") == 1
+        assert "Traceback" not in bot.log
+        proxy.up()  # Redis is back: writes work again once the bot looks again (positive control)
+        deadline = time.monotonic() + 20
+        while True:
+            moved = all_text(world.answer(world.command(bot, "move jane@example.com to Wholesale")))
+            if "write lock" not in moved:
+                break
+            assert time.monotonic() < deadline, moved
+            time.sleep(0.5)
+        assert world.store.customer(1)["CustomerGroupID"] == 2
+    finally:
+        proxy.down()

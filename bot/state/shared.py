@@ -18,6 +18,8 @@ import time
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,9 @@ def connect_redis(url: str, *, prefix: str = DEFAULT_PREFIX, ssl_cert_reqs: str 
     options: dict[str, Any] = {
         "socket_timeout": timeout, "socket_connect_timeout": timeout,
         "health_check_interval": 30, "decode_responses": False,
+        # one immediate retry on a dropped connection (a pooled socket gone stale after a Redis
+        # restart), none on timeouts: an unreachable Redis must cost one timeout, not several
+        "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
     }
     if url.startswith("rediss://"):
         if ssl_cert_reqs:
