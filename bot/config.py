@@ -7,6 +7,7 @@ and error messages name variables, never values.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,10 +65,17 @@ class Settings(BaseSettings):
     listener_threads: int = Field(default=32, ge=1)
     log_level: str = "INFO"
 
+    # Several processes or hosts (README: "Running several processes or hosts").
+    redis_url: SecretStr | None = None
+    redis_key_prefix: str = Field(default="customer-bot:", min_length=1)
+    redis_ssl_cert_reqs: Literal["required", "optional", "none"] = "required"
+    redis_ssl_ca_certs: str | None = None
+
     @field_validator(
         "approvals_channel", "audit_channel",
         "threedcart_secure_url", "threedcart_private_key", "threedcart_token",
-        "slack_bot_token", "slack_signing_secret", "slack_app_token", "database_url", mode="before",
+        "slack_bot_token", "slack_signing_secret", "slack_app_token", "database_url", "redis_url",
+        "redis_ssl_ca_certs", mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

@@ -10,9 +10,8 @@ Nothing here imports Slack or HTTP libraries; ``slack/`` and ``console.py`` rend
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from . import intents as i
 from .audit import CHANGES, AuditEntry, AuditLog, Outcome, utc_now
 from .guard import Actor, Guard, Role
 from .reply import MENU_LIMIT, Button, Card, Choice, Confirm, Field, Menu, Notice, Reply
+from .state.locks import LocalLocks, Locks, LockUnavailable
 from .store.errors import (
     AmbiguousGroup, AuthFailed, BadRequest, GroupLookupError, NotFound, RateLimited, StoreError,
     Unavailable, UnknownGroup, WrongRecord,
@@ -95,6 +95,7 @@ class Desk:
         undo_window: timedelta = timedelta(minutes=15),
         clock: Callable[[], datetime] = utc_now,
         first_seen: Callable[[list[Customer]], dict[int, datetime]] | None = None,
+        locks: Locks | None = None,
     ) -> None:
         self.service = service
         self.guard = guard
@@ -105,7 +106,8 @@ class Desk:
         self._first_seen = first_seen
         self._subscribers: list[Callable[[str], None]] = []
         self._decision_listeners: list[Callable[[Customer, Reply], None]] = []
-        self._locks = [threading.Lock() for _ in range(64)]
+        self._locks: Locks = locks if locks is not None else LocalLocks()
+        """Per-customer write locks: this process's (default) or Redis's, shared (``state/locks.py``)."""
         self.writes = WriteAhead(audit)
 
     # ------------------------------------------------------------------ entry points
@@ -149,6 +151,8 @@ class Desk:
         except WrongRecord as exc:
             self._refuse_wrong_record(intent, actor, exc)
             return store_problem(exc)
+        except LockUnavailable as busy:  # raised before anything was sent to the store
+            return Reply.notice("warn", str(busy))
         except StoreError as exc:
             return store_problem(exc)
         except GroupLookupError as exc:
@@ -551,16 +555,14 @@ class Desk:
     @contextmanager
     def _locked(self, customer_ids: set[int]) -> Iterator[None]:
         """Hold the locks of several customers (in a fixed order, so two batches cannot deadlock)."""
-        with ExitStack() as stack:
-            for stripe in sorted({hash(cid) % len(self._locks) for cid in customer_ids}):
-                stack.enter_context(self._locks[stripe])
+        with self._locks.hold(customer_ids):
             yield
 
     @contextmanager
     def _fresh(self, who: i.Who) -> Iterator[Customer]:
         """Hold this customer's lock and yield them re-read from the store (never from cache).
 
-        The lock serialises concurrent clicks on one customer inside this process, so a double
+        The lock serialises concurrent clicks on one customer (across processes with Redis), so a double
         click or a retried delivery sees the first write's result and turns into a no-op.
         """
         customer_id = who if isinstance(who, int) else self._find(who).id

@@ -13,12 +13,17 @@ from datetime import timedelta
 
 from .approvals import ApplicationBook
 from .audit import AuditLog
-from .config import Settings
+from .config import ConfigError, Settings
 from .db import Database, SeenKeys
 from .desk import Desk
 from .guard import Guard
 from .settle import Settler, start_settling
+from .state.locks import LocalLease, LocalLocks, Lease, Locks, RedisLease, RedisLocks
+from .state.seen import FirstSeen, RedisSeenKeys
+from .state.shared import SharedRedis, connect_redis
 from .store.connect import StoreConnection, connect
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,12 +32,15 @@ class Runtime:
     store: StoreConnection
     db: Database
     audit: AuditLog
-    seen: SeenKeys
+    seen: SeenKeys | FirstSeen
     guard: Guard
     desk: Desk
     settler: Settler | None = None
     _settling: threading.Event | None = field(default=None, repr=False)
     _closed: bool = field(default=False, repr=False)
+    shared: SharedRedis | None = None
+    """Redis (``REDIS_URL``): cache, locks, click keys, budget and lease shared by all processes."""
+    poller_lease: Lease = field(default_factory=LocalLease)
 
     def close(self) -> None:
         if self._closed:
@@ -42,24 +50,38 @@ class Runtime:
             self._settling.set()
         self.store.close()
         self.db.close()
+        if self.shared is not None:
+            self.poller_lease.release()
+            self.shared.close()
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    shared = connect_shared(settings)
     db = open_database(settings)
-    store = connect(settings)
+    store = connect(settings, shared=shared)
     audit = AuditLog(db)
     guard = Guard(settings.bot_admins, settings.bot_agents)
+    locks: Locks = LocalLocks()
+    seen: SeenKeys | FirstSeen = SeenKeys(db)
+    lease: Lease = LocalLease()
+    if shared is not None:
+        timeout = settings.store_timeout_seconds
+        # held from the fresh re-read to the end of the write: two store calls, retries included
+        locks = RedisLocks(shared, expire=4 * timeout + 20, wait=2 * timeout + 5)
+        seen = RedisSeenKeys(shared, fallback=seen)
+        lease = RedisLease(shared, "poller", seconds=max(3 * settings.poll_seconds, 5.0))
     desk = Desk(
         store.service, guard, audit,
         deny_group_id=settings.deny_group_id,
         undo_window=timedelta(minutes=settings.undo_minutes),
         first_seen=ApplicationBook(db).first_seen,
+        locks=locks,
     )
     # A live writer is done with the store within its time budget; older unsettled rows are orphans.
     settler = Settler(store.service, audit, grace=timedelta(seconds=2 * settings.store_timeout_seconds + 5))
     settling = start_settling(settler, settings.settle_seconds) if settings.settle_seconds > 0 else None
-    return Runtime(settings=settings, store=store, db=db, audit=audit, seen=SeenKeys(db), guard=guard, desk=desk,
-                   settler=settler, _settling=settling)
+    return Runtime(settings=settings, store=store, db=db, audit=audit, seen=seen, guard=guard, desk=desk,
+                   settler=settler, _settling=settling, shared=shared, poller_lease=lease)
 
 
 def open_database(settings: Settings) -> Database:
@@ -78,6 +100,25 @@ def open_database(settings: Settings) -> Database:
     except (SQLAlchemyError, OSError) as exc:
         raise ConfigError(f"Cannot open the state database named by {variable} ({type(exc).__name__}); "
                           "check that it is reachable and the credentials are right") from None
+
+
+def connect_shared(settings: Settings) -> SharedRedis | None:
+    """Redis when ``REDIS_URL`` is set, except in sandbox mode (its demo store lives in this
+    process; sharing its cache with other processes would mix demo stores)."""
+    url = settings.secret(settings.redis_url)
+    if not url:
+        return None
+    if settings.sandbox_mode:
+        log.warning("REDIS_URL is ignored in sandbox mode: the demo store lives in this process only")
+        return None
+    try:
+        shared = connect_redis(url, prefix=settings.redis_key_prefix, ssl_cert_reqs=settings.redis_ssl_cert_reqs,
+                               ssl_ca_certs=settings.redis_ssl_ca_certs)
+    except ValueError:  # redis-py's message may quote the URL, and with it the password
+        raise ConfigError("Invalid setting: REDIS_URL (expected redis://, rediss:// or unix://)") from None
+    if not shared.ping():
+        log.warning("Redis does not answer at start: lookups go to the store, writes are refused until it does")
+    return shared
 
 
 class RedactSecrets(logging.Filter):
@@ -103,7 +144,7 @@ def configure_logging(settings: Settings) -> None:
         v.get_secret_value() for v in (
             settings.threedcart_secure_url, settings.threedcart_private_key, settings.threedcart_token,
             settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token,
-            settings.database_url,
+            settings.database_url, settings.redis_url,
         ) if v is not None
     ]
     logging.basicConfig(

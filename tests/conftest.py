@@ -155,3 +155,45 @@ def state_db(state_url: str) -> Iterator[Any]:
     db = Database(url=state_url)
     yield db
     db.close()
+
+
+# ------------------------------------------------------------------------------------------
+# Redis: TEST_REDIS_URL, else a throwaway redis-server, else skip ("needs Redis: …").
+
+try:
+    from redis_server import SKIP_PREFIX as REDIS_SKIP_PREFIX, RedisServer, RedisUnavailable, unique_prefix
+except ImportError:  # pragma: no cover - imported as the tests package
+    from tests.redis_server import SKIP_PREFIX as REDIS_SKIP_PREFIX, RedisServer, RedisUnavailable, unique_prefix
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The URL of a Redis for this session (skips the test when there is none)."""
+    server = RedisServer()
+    try:
+        server.start()
+    except RedisUnavailable as why:
+        pytest.skip(f"{REDIS_SKIP_PREFIX} {why}")
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of this test's own (``REDIS_KEY_PREFIX``)."""
+    return unique_prefix()
+
+
+@pytest.fixture
+def shared_redis(redis_url: str, redis_prefix: str) -> Iterator[Any]:
+    """A ``SharedRedis`` under this test's prefix; its keys are deleted afterwards."""
+    from bot.state.shared import connect_redis
+
+    shared = connect_redis(redis_url, prefix=redis_prefix)
+    try:
+        yield shared
+    finally:
+        connect_redis(redis_url, prefix=redis_prefix).delete_prefixed()
+        shared.close()

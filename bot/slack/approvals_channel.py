@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from slack_sdk import WebClient
 
 from ..approvals import ApplicationBook, Poller, PostedMessage, start_background_poller
+from ..poll_lease import LeasedPoller
 from ..reply import Reply
 from ..runtime import Runtime
 from ..store.models import Customer
@@ -58,7 +59,7 @@ def approvals_poller(runtime: Runtime, client: WebClient, pool: Executor | None 
             log.warning("applicant message %s not updated: worker pool is shut down", application.ts)
 
     runtime.desk.on_decision(decided)
-    return Poller(runtime.desk, book, post)
+    return LeasedPoller(runtime.desk, book, post, lease=runtime.poller_lease)
 
 
 def start_if_enabled(runtime: Runtime, poller: Poller | None) -> threading.Event | None:

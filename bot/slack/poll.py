@@ -26,6 +26,9 @@ def run_poller(settings: Settings, argv: list[str]) -> int:
             raise ConfigError("Missing setting: APPROVALS_CHANNEL")
         if args.once:
             result = poller.poll_once()
+            if getattr(poller, "standing_by", False):
+                print("another poller holds the poller lease (REDIS_URL): nothing polled")
+                return 0
             print(f"posted {len(result.posted)} new applicant(s); {len(result.failed)} failed")
             return 1 if result.failed else 0
         log.info("polling for new applicants every %s s", settings.poll_seconds)

@@ -2,7 +2,11 @@
 
 Production (one process, many threads — the desk's cache and single-flight live in-process)::
 
-    gunicorn --worker-class gthread --workers 1 --threads 32 --bind 0.0.0.0:$PORT 'bot.slack.web:create_wsgi_app()'
+    gunicorn --config python:bot.slack.gunicorn_conf --worker-class gthread --workers 1 --threads 32 \
+        --bind 0.0.0.0:$PORT 'bot.slack.web:create_wsgi_app()'
+
+More workers (or hosts) need ``REDIS_URL``; ``gunicorn_conf`` refuses them without it, before any
+worker starts (``bot/processes.py``).
 
 Development and tests: ``serve(runtime, host, port)`` (what ``python -m bot serve`` runs) uses the
 standard library's threaded WSGI server.

@@ -1,18 +1,23 @@
-"""Click and delivery keys already handled (table ``seen_keys``), shared by every process on the database.
+"""Click and delivery keys already handled, so a retried or doubled delivery is handled once.
 
-``SeenKeys.first(key) -> bool`` is the whole contract: a Redis implementation with the same
-method can stand in for it (wired in ``bot/runtime.py``).
+``SeenKeys`` keeps them in the SQL table ``seen_keys`` (shared by every process on the
+database). With ``REDIS_URL`` the runtime uses ``RedisSeenKeys`` instead — one ``SET NX`` with
+an expiry per click, so keys forget themselves. When Redis fails, the SQL ``SeenKeys`` answers
+(never "seen" by mistake: a click is not lost because Redis is down; writes are refused by the
+lock anyway). ``first(key) -> bool`` is the whole contract.
 """
 
 from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import delete
 
 from .engine import Database
 from .schema import seen_keys, utc_now
+from .shared import RedisError, SharedRedis
 
 
 class SeenKeys:
@@ -51,3 +56,29 @@ class SeenKeys:
         cutoff = utc_now() - timedelta(days=days)
         with self._db.begin() as conn:
             return conn.execute(delete(seen_keys).where(seen_keys.c.at < cutoff)).rowcount
+
+
+KEEP_SECONDS = 2 * 24 * 3600
+"""Slack retries within minutes and a response_url lives 30 minutes; two days is ample."""
+
+
+class FirstSeen(Protocol):
+    def first(self, key: str) -> bool: ...
+
+
+class RedisSeenKeys:
+    def __init__(self, shared: SharedRedis, fallback: FirstSeen | None = None, *, keep: int = KEEP_SECONDS) -> None:
+        self.redis = shared
+        self.fallback = fallback
+        self.keep = keep
+
+    def first(self, key: str) -> bool:
+        """True the first time ``key`` is offered (by any process), False every later time."""
+        if self.redis.available():
+            try:
+                return bool(self.redis.client.set(self.redis.key("seen", key[:512]), b"1", nx=True, ex=self.keep))
+            except RedisError as exc:
+                self.redis.failed("click de-duplication", exc)
+        if self.fallback is not None:
+            return self.fallback.first(key)
+        return True

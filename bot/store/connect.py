@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
+from ..state.budget import RedisTokenBucket
 from .backend import Backend
+from .cache import RedisCache
 from .sandbox import SandboxStore
 from .service import CustomerService
-from .threedcart import ThreeDCartClient
+from .threedcart import ThreeDCartClient, TokenBucket
+
+if TYPE_CHECKING:
+    from ..state.shared import SharedRedis
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +35,11 @@ class StoreConnection:
                 self.sandbox.stop()
 
 
-def connect(settings: Settings) -> StoreConnection:
-    """The store the settings point at; the embedded demo sandbox when no credential is set."""
+def connect(settings: Settings, *, shared: SharedRedis | None = None) -> StoreConnection:
+    """The store the settings point at; the embedded demo sandbox when no credential is set.
+
+    With ``shared`` (Redis), the cache and the store request budget are shared by every process.
+    """
     sandbox: SandboxStore | None = None
     if settings.sandbox_mode:
         sandbox = SandboxStore(port=0).start()
@@ -48,6 +57,9 @@ def connect(settings: Settings) -> StoreConnection:
             settings.secret(settings.threedcart_token) or "",
         )
         rate = settings.store_requests_per_second
+    limiter: Any = None
+    if shared is not None and rate:  # one budget for every process (sandbox mode: no pacing, no Redis)
+        limiter = RedisTokenBucket(shared, rate, settings.store_burst, fallback=TokenBucket(rate, settings.store_burst))
     try:
         client = ThreeDCartClient(
             api_url, secure_url, private_key, token,
@@ -55,11 +67,13 @@ def connect(settings: Settings) -> StoreConnection:
             total_budget=settings.store_timeout_seconds,
             requests_per_second=rate,
             burst=settings.store_burst,
+            limiter=limiter,
         )
     except Exception:
         if sandbox is not None:
             sandbox.stop()
         raise
-    service = CustomerService(client, ttl=settings.cache_ttl_seconds)
+    cache = RedisCache(shared, flight_seconds=2 * settings.store_timeout_seconds) if shared is not None else None
+    service = CustomerService(client, ttl=settings.cache_ttl_seconds, cache=cache)
     return StoreConnection(backend=client, service=service, sandbox=sandbox)
 

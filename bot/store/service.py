@@ -1,8 +1,10 @@
 """CustomerService: the store as the desk sees it — cached, single-flight, invalidated on write.
 
 The store allows about 2 requests per second for everything the bot does, so reads are cached
-(bounded ``TTLCache``s) and concurrent identical misses are coalesced into one store call
-("single-flight": the first caller loads, the others wait for its result or its exception).
+and concurrent identical misses are coalesced into one store call ("single-flight": the first
+caller loads, the others wait for its result or its exception). Where the cache lives is a
+``Cache`` from ``cache.py``: this process (bounded ``TTLCache`` maps, the default) or Redis, shared
+by every process — same rules either way.
 
 Consistency rules:
 
@@ -22,13 +24,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
-from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from cachetools import TTLCache
-
 from .backend import Backend
+from .cache import Cache, CacheSpace, LocalCache, SingleFlight
 from .errors import AmbiguousGroup, BadRequest, NotFound, StoreError, UnknownGroup
 from .models import RETAIL, Customer, CustomerChange, CustomerGroup, CustomerQuery, WriteResult
 
@@ -41,67 +41,7 @@ RETAIL_WORDS = ("retail", "none", "no group", RETAIL.name.lower())
 CANDIDATES = 10
 _MISS = object()
 
-
-class SingleFlight:
-    """Run at most one call per key at a time; concurrent callers share its outcome."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._calls: dict[Hashable, Future] = {}
-
-    def do(self, key: Hashable, fn: Callable[[], T]) -> T:
-        with self._lock:
-            future = self._calls.get(key)
-            leader = future is None
-            if leader:
-                future = self._calls[key] = Future()
-        if not leader:
-            return future.result()  # type: ignore[union-attr]
-        try:
-            value = fn()
-        except BaseException as exc:
-            future.set_exception(exc)  # type: ignore[union-attr]
-            raise
-        else:
-            future.set_result(value)  # type: ignore[union-attr]
-            return value
-        finally:
-            with self._lock:
-                self._calls.pop(key, None)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._calls)
-
-
-class _Cache:
-    """A bounded TTL cache, or a cache that keeps nothing when ``ttl <= 0`` (caching disabled).
-
-    Not locked itself: ``CustomerService`` holds its lock around every use.
-    """
-
-    def __init__(self, maxsize: int, ttl: float, timer: Callable[[], float]) -> None:
-        self._data: TTLCache | None = TTLCache(maxsize=max(1, maxsize), ttl=ttl, timer=timer) if ttl > 0 else None
-
-    def get(self, key: Hashable, default: Any = None) -> Any:
-        return default if self._data is None else self._data.get(key, default)
-
-    def put(self, key: Hashable, value: Any) -> None:
-        if self._data is not None:
-            self._data[key] = value
-
-    def pop(self, key: Hashable) -> Any:
-        return None if self._data is None else self._data.pop(key, None)
-
-    def clear(self) -> None:
-        if self._data is not None:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        if self._data is None:
-            return 0
-        self._data.expire()
-        return len(self._data)
+__all__ = ["CustomerService", "SingleFlight"]
 
 
 class _Groups(NamedTuple):
@@ -113,19 +53,25 @@ class CustomerService:
     """Cached, thread-safe access to customers and groups for the desk, poller and approvals."""
 
     def __init__(self, backend: Backend, *, ttl: float = 60.0, maxsize: int = 10_000, negative_ttl: float = 10.0,
-                 timer: Callable[[], float] = time.monotonic) -> None:
+                 timer: Callable[[], float] = time.monotonic, cache: Cache | None = None) -> None:
+        """``cache``: where the cached answers live — this process (default) or Redis, shared
+        by every process (``store/cache.py``)."""
         self.backend = backend
         self.ttl = ttl
         self.maxsize = maxsize
         self.negative_ttl = negative_ttl
         self._lock = threading.RLock()
-        self._flights = SingleFlight()
-        self._generation = 0
-        self._by_id = _Cache(maxsize, ttl, timer)            # id → Customer
-        self._by_email = _Cache(maxsize, ttl, timer)         # normalised email → id
-        self._missing = _Cache(maxsize, negative_ttl, timer)  # normalised email → True
-        self._groups = _Cache(1, ttl, timer)                 # "all" → _Groups
-        self._lists = _Cache(maxsize, ttl, timer)            # member pages, counts, pending
+        self._cache: Cache = cache if cache is not None else LocalCache(timer=timer)
+        space = self._cache.space
+        self._by_id = space("id", maxsize=maxsize, ttl=ttl)                  # id → Customer
+        self._by_email = space("email", maxsize=maxsize, ttl=ttl)            # normalised email → id
+        self._missing = space("missing", maxsize=maxsize, ttl=negative_ttl)  # normalised email → True
+        self._groups = space("groups", maxsize=1, ttl=ttl)                   # "all" → tuple of groups
+        self._lists = space("lists", maxsize=maxsize, ttl=ttl)               # member pages, counts, pending
+
+    @property
+    def _generation(self) -> int:
+        return self._cache.generation()
 
     # ------------------------------------------------------------------ customers
 
@@ -140,7 +86,7 @@ class CustomerService:
             generation = self._generation
         if hit is not _MISS:
             return hit  # type: ignore[return-value]
-        return self._flights.do(("email", key, generation), lambda: self._load_email(typed, key, generation))
+        return self._cache.flight(("email", key, generation), lambda: self._load_email(typed, key, generation))
 
     def get(self, customer_id: int) -> Customer:
         """The customer (from cache when fresh enough); ``NotFound`` if the store has no such ID."""
@@ -149,7 +95,7 @@ class CustomerService:
             generation = self._generation
         if hit is not None:
             return hit
-        return self._flights.do(("id", customer_id, generation), lambda: self._load_id(customer_id, generation))
+        return self._cache.flight(("id", customer_id, generation), lambda: self._load_id(customer_id, generation))
 
     def get_fresh(self, customer_id: int) -> Customer:
         """Always from the store (before every write); refreshes the cache with the answer."""
@@ -267,8 +213,8 @@ class CustomerService:
             groups = [g for g in groups if g.id in wanted]
         applicants = self._scan_pending(groups)
         with self._lock:
-            if generation == self._generation and in_groups is None:
-                self._lists.put(("pending",), applicants)
+            if in_groups is None:
+                self._lists.put(("pending",), applicants, generation=generation)
         return list(applicants)
 
     def peek(self, customer_id: int) -> Customer | None:
@@ -315,7 +261,7 @@ class CustomerService:
     def invalidate_customers(self, customers: Iterable[Customer | int]) -> None:
         """Forget these customers (by ID and email) and every list that may contain them."""
         with self._lock:
-            self._generation += 1
+            self._cache.bump()
             for item in customers:
                 customer_id = item.id if isinstance(item, Customer) else int(item)
                 emails = {_email_key(item.email)} if isinstance(item, Customer) else set()
@@ -329,7 +275,7 @@ class CustomerService:
 
     def invalidate_groups(self) -> None:
         with self._lock:
-            self._generation += 1
+            self._cache.bump()
             self._groups.clear()
             self._lists.clear()
 
@@ -340,9 +286,9 @@ class CustomerService:
                 "customers": len(self._by_id),
                 "emails": len(self._by_email),
                 "negative": len(self._missing),
-                "groups": len(groups.items) if groups is not None else 0,
+                "groups": len(groups) if groups is not None else 0,
                 "lists": len(self._lists),
-                "in_flight": len(self._flights),
+                "in_flight": self._cache.in_flight(),
                 "maxsize": self.maxsize,
                 "ttl": self.ttl,
                 "negative_ttl": self.negative_ttl,
@@ -350,13 +296,13 @@ class CustomerService:
 
     def clear(self) -> None:
         with self._lock:
-            self._generation += 1
+            self._cache.bump()
             for cache in (self._by_id, self._by_email, self._missing, self._groups, self._lists):
                 cache.clear()
 
     # ------------------------------------------------------------------ internals
 
-    def _cached(self, cache: _Cache, key: Hashable, load: Callable[[], T]) -> T:
+    def _cached(self, cache: CacheSpace, key: Hashable, load: Callable[[], T]) -> T:
         """``cache[key]``, loading it once (single-flight) on a miss."""
         with self._lock:
             hit = cache.get(key, _MISS)
@@ -371,11 +317,10 @@ class CustomerService:
                 return again  # type: ignore[return-value]
             value = load()
             with self._lock:
-                if generation == self._generation:
-                    cache.put(key, value)
+                cache.put(key, value, generation=generation)
             return value
 
-        return self._flights.do((id(cache), key, generation), fill)
+        return self._cache.flight((cache.name, key, generation), fill)
 
     def _cached_email(self, key: str) -> Customer | None | object:
         """Cached answer for an email (caller holds the lock): a Customer, None, or _MISS."""
@@ -394,11 +339,10 @@ class CustomerService:
         if found is None and typed != key:
             found = self._search_email(key, key)  # in case the store's filter is case-sensitive
         with self._lock:
-            if generation == self._generation:
-                if found is not None:
-                    self._remember(found)
-                else:
-                    self._missing.put(key, True)
+            if found is not None:
+                self._remember(found, generation)
+            else:
+                self._missing.put(key, True, generation=generation)
         return found
 
     def _search_email(self, address: str, key: str) -> Customer | None:
@@ -418,11 +362,10 @@ class CustomerService:
             return hit
         customer = self.backend.get_customer(customer_id)
         with self._lock:
-            if generation == self._generation:
-                self._remember(customer)
+            self._remember(customer, generation)
         return customer
 
-    def _remember(self, customer: Customer) -> None:
+    def _remember(self, customer: Customer, generation: int | None = None) -> None:
         """Cache a customer read from the store (caller holds the lock).
 
         A record that differs from the cached copy was changed in the store behind the bot's
@@ -432,13 +375,15 @@ class CustomerService:
         cached = self._by_id.get(customer.id)
         if cached is not None and cached != customer:
             self._lists.clear()
-        self._by_id.put(customer.id, customer)
+        if generation is not None and generation != self._generation:
+            return  # read before a write: possibly stale
+        self._by_id.put(customer.id, customer, generation=generation)
         if key:
-            self._by_email.put(key, customer.id)
+            self._by_email.put(key, customer.id, generation=generation)
             self._missing.pop(key)
 
     def _group_index(self) -> _Groups:
-        return self._cached(self._groups, "all", lambda: _index(self.backend.list_groups()))
+        return _index(self._cached(self._groups, "all", lambda: tuple(self.backend.list_groups())))
 
     def _group_by_id(self, group_id: int, text: str, groups: list[CustomerGroup]) -> CustomerGroup:
         if group_id == RETAIL.id:
