@@ -27,7 +27,7 @@ from .store.errors import (
 )
 from .store.models import RETAIL, Customer, CustomerChange, CustomerGroup, Flag
 from .store.service import CustomerService
-from .writeahead import Gone, TrailDown, WriteAhead
+from .writeahead import Gone, TrailDown, WriteAhead, failure  # noqa: F401 — failure: kept importable here
 
 log = logging.getLogger(__name__)
 
@@ -768,11 +768,6 @@ def approve_all_button(applicants: list[Customer], shown: list[Customer]) -> But
     return Button(label, intent, style="primary", confirm=Confirm(
         f"{label}?", f"{label} pending applicant{'' if len(batch) == 1 else 's'}?", "Approve", "Cancel",
     ))
-
-
-def failure(exc: StoreError) -> str:
-    """How a failed write is described in the audit trail: the error class and its safe message."""
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _clamp_page(page: int, total: int, size: int) -> tuple[int, int]:
