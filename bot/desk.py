@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 
 MEMBERS_PAGE = 20
 PENDING_PAGE = 10
-HISTORY_PAGE = 15
 """Applicant cards per message: each card is ~4 blocks, and a message holds 50."""
+HISTORY_PAGE = 15
 SHORTCUT_MAX = 10
 APPROVE_ALL_MAX = 200
 BUTTON_VALUE_MAX = 1900
