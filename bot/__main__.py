@@ -50,6 +50,7 @@ def _run(command: str, rest: list[str]) -> int:
     from .runtime import build_runtime, configure_logging
 
     settings = load_settings()
+    settings.require_store()
     configure_logging(settings)
     if command == "serve":
         settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")

@@ -99,9 +99,14 @@ class Undo:
     change_id: int
 
 
+@dataclass(frozen=True)
+class UndoLatest:
+    """``undo`` typed: the asker's own latest change that can still be undone (never on a button)."""
+
+
 Intent = Union[
     Help, NotUnderstood, Lookup, Move, SetFlag, Delete, ListGroups, Members,
-    Pending, Approve, Deny, ApproveAll, History, Undo,
+    Pending, Approve, Deny, ApproveAll, History, Undo, UndoLatest,
 ]
 
 
@@ -110,7 +115,7 @@ Intent = Union[
 
 COMMANDS: tuple[str, ...] = (
     "lookup", "move", "enable", "disable", "subscribe", "unsubscribe", "delete",
-    "groups", "members", "pending", "approve", "deny", "history", "help",
+    "groups", "members", "pending", "approve", "deny", "history", "help", "undo",
 )
 """Every command word ``parse`` knows (keywords are case-insensitive)."""
 
@@ -122,9 +127,10 @@ USAGE = """\
 `delete jane@example.com` - delete the account (asks to confirm)
 `groups` - list customer groups
 `members Wholesale` (or `members Wholesale page 2`) - customers in a group
-`pending` - wholesale applications waiting for a decision
+`pending` (or `pending page 2`) - wholesale applications waiting for a decision
 `approve jane@example.com` / `deny jane@example.com` - decide an application
 `history jane@example.com` - recent changes to a customer
+`undo` - undo your own latest recent move, enable/disable or (un)subscribe (approve, deny and delete are final)
 `help` - this text
 Name a customer by address or by store id: `#123` or `id:123`.
 """
@@ -426,6 +432,12 @@ def _parse_help(said: str, verb: str, args: Sequence[str]) -> Intent:
     return Help()
 
 
+def _parse_undo(said: str, verb: str, args: Sequence[str]) -> Intent:
+    if args:
+        return _nope(said, "`undo` takes nothing else: it undoes your own latest change that can still be undone.")
+    return UndoLatest()
+
+
 def _split_page(args: Sequence[str]) -> tuple[int | None, list[str]]:
     """``(page, other words)`` from a trailing ``page N``; page 1 when there is none and
     ``None`` when ``N`` is not a page number."""
@@ -463,6 +475,7 @@ _HANDLERS: dict[str, Handler] = {
     "deny": _one_customer(Deny),
     "history": _one_customer(History),
     "help": _parse_help,
+    "undo": _parse_undo,
 }
 
 

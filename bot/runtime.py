@@ -16,6 +16,7 @@ from .config import Settings
 from .db import Database, SeenKeys
 from .desk import Desk
 from .guard import Guard
+from .reply import DEMO_BANNER
 from .store.connect import StoreConnection, connect
 
 
@@ -48,6 +49,7 @@ def build_runtime(settings: Settings) -> Runtime:
         deny_group_id=settings.deny_group_id,
         undo_window=timedelta(minutes=settings.undo_minutes),
         first_seen=ApplicationBook(db).first_seen,
+        banner=DEMO_BANNER if settings.sandbox_mode else "",
     )
     return Runtime(settings=settings, store=store, db=db, audit=audit, seen=SeenKeys(db), guard=guard, desk=desk)
 

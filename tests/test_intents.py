@@ -156,7 +156,7 @@ def test_typos_suggest_the_command(typo: str, meant: str) -> None:
     ("<@U123|bob>", "`@bob` isn't an address or a command"),
     ("<#C1|general>", "`#general` isn't an address or a command"),
     ("<!here>", "`@here`"),
-    ("`sudo make`", "`sudo` isn't an address or a command"),
+    ("`xyzzy make`", "`xyzzy` isn't an address or a command"),
 ])
 def test_not_understood_reasons(text: str, in_reason: str) -> None:
     result = parse(text)

@@ -86,6 +86,7 @@ def create_wsgi_app(runtime: Any | None = None) -> SlackWsgi:
         from ..runtime import build_runtime, configure_logging
 
         settings = load_settings()
+        settings.require_store()
         configure_logging(settings)
         settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
         runtime = build_runtime(settings)
