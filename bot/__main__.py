@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 
@@ -58,6 +59,11 @@ def _run(command: str, rest: list[str]) -> int:
         runtime = build_runtime(settings)
         try:
             serve(runtime, host="0.0.0.0", port=settings.port)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            print(f"Cannot serve: port {settings.port} is already in use (stop the other server, or set PORT).", file=sys.stderr)
+            return 1
         finally:
             runtime.close()
         return 0

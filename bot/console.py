@@ -10,7 +10,7 @@ number presses it, the way a click would in Slack::
       Email:   jane@example.com
       …
       [1] Move to group… (current: Retail)
-      [2] Disable   [3] Subscribe   [4] Delete…
+      [2] Disable   [3] Subscribe   [4] History   [5] Delete…
     customer> 2
 
 Three small parts, kept apart (the desk knows nothing of any of them):
@@ -22,7 +22,7 @@ Three small parts, kept apart (the desk knows nothing of any of them):
   the small state a terminal needs (which numbers mean what, a pending menu pick or
   "Are you sure?"). :func:`main` is the REPL around it: ``input()`` on a terminal, otherwise
   stdin line by line with each line echoed, ending at end of input — so a session can be
-  scripted: ``printf 'jane@example.com\\n2\\n' | python -m bot console``.
+  scripted: ``printf 'jane@example.com\\n2\\ny\\n' | python -m bot console``.
 """
 
 from __future__ import annotations

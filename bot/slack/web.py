@@ -119,7 +119,11 @@ def serve(runtime: Any, host: str = "0.0.0.0", port: int = 3000, *,
           stop: threading.Event | None = None) -> None:
     """Serve the bot until interrupted (or ``stop`` is set). ``ready(server)`` runs once listening."""
     wsgi = create_wsgi_app(runtime)
-    server = make_server(wsgi, host, port)
+    try:
+        server = make_server(wsgi, host, port)
+    except BaseException:  # e.g. the port is in use: stop the pools before the caller reports it
+        wsgi.close()
+        raise
     log.info("listening on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
     if stop is not None:
         threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
