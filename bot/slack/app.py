@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 
 DESK_WORKERS = 16
 
+BOT_SCOPES: dict[str, str] = {
+    # the bot token scopes the app needs (manifest.yaml lists exactly these), and why
+    "commands": "/customer and the message shortcut",
+    "chat:write": "cards, approvals channel messages, in-place updates (chat.postMessage, chat.update, chat.postEphemeral)",
+    "chat:write.public": "post to a public approvals / audit channel without being invited",
+}
+
 
 def web_client(settings: Settings) -> WebClient:
     """The Web API client: bot token, ``SLACK_API_URL`` and retries for 429s and dropped connections."""
