@@ -580,7 +580,7 @@ class Desk:
         """A typed group of one letter names nothing for sure: unless it is a whole group name
         or an id, answer with the candidates instead of moving on a guess."""
         typed = text.strip()
-        if len(typed) >= 2 or typed.isdigit():
+        if not typed or len(typed) >= 2 or typed.isdigit():
             return None
         groups = [RETAIL, *self.service.groups()]
         if any(g.name.strip().lower() == typed.lower() for g in groups):
@@ -792,8 +792,7 @@ def store_problem(exc: StoreError, *, writing: bool = False) -> Reply:
                                 "Look the customer up again in a minute to check.")
         return Reply.notice("error", "The store is not answering right now. Nothing was changed — try again in a minute.")
     if isinstance(exc, BadRequest):
-        return Reply.notice("error", f"The store refused that: {code(_clip(exc.message, 300).rstrip('. '))}. Nothing was changed.",
-                            markup=True)
+        return Reply.notice("error", f"The store refused that: {_clip(exc.message, 300).rstrip('. ')}. Nothing was changed.")
     return Reply.notice("error", "The store had a problem. Nothing was changed — try again in a minute.")
 
 
