@@ -101,7 +101,7 @@ class Undo:
 
 @dataclass(frozen=True)
 class UndoLatest:
-    """``undo`` typed: the asker's own latest change that can still be undone (never on a button)."""
+    """``undo`` typed: the asker's own latest change that can still be undone."""
 
 
 Intent = Union[
@@ -546,7 +546,7 @@ def encode(intent: Intent) -> str:
         move:123:5          Move            (``move:123:`` — empty group — is a menu template)
         flag:123:enabled:1  SetFlag         del:123:0 / del:123:1    Delete(confirmed)
         mem:5:2             Members(page)   pend:2                   Pending(page)
-        all:1,2,3           ApproveAll      undo:42                  Undo
+        all:1,2,3           ApproveAll      undo:42 / undo           Undo / UndoLatest
         groups              ListGroups      help                     Help
 
     Raises ``ValueError`` for an intent that cannot travel (``NotUnderstood``, out-of-range
@@ -601,6 +601,8 @@ def _encode(intent: Intent) -> str:
             return f"hist:{_enc_who(who)}"
         case Undo(change_id):
             return f"undo:{_enc_int(change_id)}"
+        case UndoLatest():
+            return "undo"
         case Help():
             return "help"
     raise ValueError(f"{type(intent).__name__} does not go on a button")
@@ -724,6 +726,8 @@ def _read_all(fields: list[str]) -> Intent | None:
 
 
 def _read_undo(fields: list[str]) -> Intent | None:
+    if not fields:
+        return UndoLatest()
     change_id = _parse_id(fields[0]) if len(fields) == 1 else None
     return None if change_id is None else Undo(change_id)
 

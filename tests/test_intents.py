@@ -354,7 +354,7 @@ def documented(draw: st.DrawFn) -> tuple[str, i.Intent]:
     kind = draw(st.sampled_from([
         "bare", "lookup", "move", "move-no-to", "enable", "disable", "subscribe", "unsubscribe",
         "delete", "groups", "members", "members-page", "pending", "approve", "deny", "history",
-        "help",
+        "help", "undo",
     ]))
     single = {
         "lookup": Lookup(who), "enable": SetFlag(who, "enabled", True),
@@ -382,6 +382,8 @@ def documented(draw: st.DrawFn) -> tuple[str, i.Intent]:
         words, expected = ["groups"], ListGroups()
     elif kind == "pending":
         words, expected = ["pending"], Pending()
+    elif kind == "undo":
+        words, expected = ["undo"], i.UndoLatest()
     else:
         words, expected = ["help"], Help()
     if kind != "bare":  # keywords in any case (the address is already mixed-case)
@@ -420,7 +422,7 @@ def _valid_who(who: object) -> bool:
 def assert_well_formed(intent: object) -> None:
     """``intent`` is one of ours with fields the desk can trust as to type and range."""
     assert isinstance(intent, (Help, NotUnderstood, Lookup, Move, SetFlag, Delete, ListGroups,
-                               Members, Pending, Approve, Deny, ApproveAll, History, Undo))
+                               Members, Pending, Approve, Deny, ApproveAll, History, Undo, i.UndoLatest))
     who = getattr(intent, "who", None)
     if who is not None:
         assert _valid_who(who), intent

@@ -4,8 +4,11 @@ Every string in a :class:`~bot.reply.Reply` is *plain text*, possibly straight f
 (a customer named ``<!channel>`` or ``*bold*``). The robust way to show such text literally is
 not to escape it into mrkdwn but to never put it in mrkdwn at all: every text object built here
 is ``plain_text`` with ``emoji: false`` (Slack shows it verbatim — no formatting, no mentions, no
-links, no ``:shortcode:`` emoji). The one mrkdwn string we send is the top-level fallback
-``text`` (notifications, screen readers), which goes through :func:`mrkdwn_escape`.
+links, no ``:shortcode:`` emoji). The mrkdwn we send: the top-level fallback ``text``
+(notifications, screen readers), which goes through :func:`mrkdwn_escape`, and ``markup``
+notices and card lines (help, refusals, errors): the bot's own words with every user- or
+store-provided part inside an escaped code span (:func:`markup_mrkdwn`), where Slack applies no
+formatting, mentions or emoji.
 
 Slack's limits (a message Slack refuses is ``invalid_blocks``) are enforced here, never trusted
 to the caller: ≤ 50 blocks, header ≤ 150, section text ≤ 3000, ≤ 10 fields of ≤ 2000, button
