@@ -630,7 +630,7 @@ class Desk:
         if action in UNDOABLE:
             with self._undoable_lock:
                 self._undoable.setdefault(actor.user_id, deque(maxlen=UNDO_REMEMBERED)).append(entry_id)
-        self._announce(f"{actor.label} {past_tense(action)} {customer.email}: {describe(before_fields, self.service.group_name)} → {describe(after_fields, self.service.group_name)}")
+        self._announce(wording.change_line(actor.label, action, customer.email, before_fields, after_fields, self.service.group_name))
         return WriteOutcome(customer, after, entry_id)
 
     @contextmanager

@@ -121,6 +121,25 @@ def history_phrase(entry: Any, group_name: GroupName | None = None) -> str:
     return f"{verb}: {outcome}{detail}"
 
 
+PAST: dict[str, str] = {
+    "move": "moved", "enable": "enabled", "disable": "disabled", "subscribe": "subscribed",
+    "unsubscribe": "unsubscribed", "delete": "deleted", "approve": "approved", "deny": "denied",
+}
+
+
+def change_line(who: str, action: str, email: str, before: Mapping[str, Any], after: Mapping[str, Any],
+                group_name: GroupName | None = None) -> str:
+    """The audit-channel line for a finished change: ``@ana moved jane@example.com from VIP to
+    Wholesale``, ``@ana unsubscribed bob@example.com``, ``@ana undid a change on … (…)``."""
+    if action == "move" and "group_id" in after and "group_id" in before:
+        return f"{who} moved {email} from {_group(before['group_id'], group_name)} to {_group(after['group_id'], group_name)}"
+    if action == "undo":
+        return f"{who} undid a change on {email} ({change_phrase(before, after, group_name)})"
+    if action == "deny" and "group_id" in after:
+        return f"{who} denied {email} (moved to {_group(after['group_id'], group_name)})"
+    return f"{who} {PAST.get(action, action)} {email}"
+
+
 def help_lines(role: Role) -> tuple[str, ...]:
     """``USAGE`` lines for what ``role`` may do, then one line on what others can do."""
     lines = [line for line in USAGE.strip().splitlines() if COMMAND_ROLES.get(_command_of(line), Role.VIEWER) <= role]

@@ -272,7 +272,7 @@ def test_announcements_follow_completed_changes_only(desk):
     desk.handle(i.parse("unsubscribe jane@example.com"), AGENT)  # already: no announcement
     desk.handle(i.parse("move jane@example.com to staff"), AGENT)
     desk.handle(i.parse("delete jane@example.com"), VIEWER)  # refused
-    assert lines == ["@bob moved jane@example.com: group VIP → group Staff"]
+    assert lines == ["@bob moved jane@example.com from VIP to Staff"]
 
 
 def test_store_data_is_returned_as_plain_text(desk, sandbox):

@@ -556,3 +556,69 @@ def test_help_lists_a_line_for_every_command() -> None:
     for command in i.COMMANDS:
         assert f"`{command}" in lines or (command == "lookup" and "`lookup " in lines), command
     assert isinstance(Notice("info", "x").markup, bool)
+
+
+# ================================================================== the same items in the console
+
+
+def test_console_card_notes_alert_and_history_button(session: ConsoleSession) -> None:
+    out = session.run_line("erin@example.com")
+    lines = out.splitlines()
+    assert lines[2] == "  ⛔ Account disabled: this customer cannot sign in or place orders."
+    assert "  Notes:        Left the company; account disabled." in lines
+    assert "History" in out
+    out = session.run_line("delete henry@example.com")
+    assert "Their store credit of 100.00 goes with it." in out
+
+
+def test_console_pending_as_viewer_has_no_buttons(session: ConsoleSession) -> None:
+    session.run_line("as viewer")
+    out = session.run_line("pending")
+    assert "Carol Reyes" in out and "[1]" not in out
+    session.run_line("as admin")
+    assert "[1] Approve   [2] Deny" in session.run_line("pending")
+
+
+def test_console_typed_undo_members_retail_and_short_prefix(session: ConsoleSession) -> None:
+    sandbox = session.runtime.store.sandbox
+    assert "too short" in session.run_line("move jane@example.com to w")
+    assert sandbox.customer(JANE)["CustomerGroupID"] == VIP
+    session.run_line("move jane@example.com to wh")
+    assert sandbox.customer(JANE)["CustomerGroupID"] == WHOLESALE
+    out = session.run_line("undo")
+    assert out.startswith("✓ Undone: Jane Doe")
+    assert sandbox.customer(JANE)["CustomerGroupID"] == VIP
+    assert "can't list customers who are in no group" in session.run_line("members retail")
+    assert "Wholesale" in session.run_line("history jane@example.com").split("moved from VIP to ")[1]
+
+
+# ================================================================== wording
+
+
+def entry(action: str, outcome: str = "done", before: dict | None = None, after: dict | None = None,
+          detail: str = "") -> Any:
+    from datetime import datetime, timezone
+
+    from bot.audit import AuditEntry
+
+    return AuditEntry(id=1, at=datetime(2026, 12, 3, 16, 20, tzinfo=timezone.utc), user_id="U1", user_name="ana",
+                      action=action, customer_id=1, email="jane@example.com", before=before or {},
+                      after=after or {}, outcome=outcome, detail=detail, undoes=None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("made, line", [
+    (entry("move", before={"group_id": 1}, after={"group_id": 2}), "moved from VIP to Wholesale"),
+    (entry("unsubscribe", before={"mail_list": True}, after={"mail_list": False}), "unsubscribed them from the mailing list"),
+    (entry("disable", before={"enabled": True}, after={"enabled": False}), "disabled the account"),
+    (entry("delete", before={"group_id": 1}), "deleted the account"),
+    (entry("deny", before={"group_id": 2, "enabled": False}, after={"group_id": 0, "enabled": True}),
+     "denied the wholesale application (moved to No group (retail))"),
+    (entry("undo", before={"group_id": 2}, after={"group_id": 1}), "undid a change (moved from Wholesale to VIP)"),
+    (entry("move", "no-op", detail="already in Wholesale"), "tried to move, nothing changed (already in Wholesale)"),
+    (entry("delete", "refused", detail="needs admin role"), "was refused: may not delete (needs admin role)"),
+])
+def test_history_lines_are_plain_english(made: Any, line: str) -> None:
+    from bot import wording
+
+    names = {0: "No group (retail)", 1: "VIP", 2: "Wholesale"}
+    assert wording.history_line(made, names.__getitem__) == f"2026-12-03 16:20 UTC · @ana · {line}"
