@@ -354,7 +354,7 @@ class Desk:
                     f"(now {describe({k: current[k] for k in entry.after}, self.service.group_name)}). Nothing changed.",
                 )
             done = self._write(actor, "undo", customer, change_from(customer.id, entry.before), undoes=entry.id)
-        return self._card_reply(done.after, actor, "ok", f"Undone: {display_name(customer)} is back to {describe(entry.before, self.service.group_name)}.")
+        return self._card_reply(done.after, actor, "ok", wording.undone(display_name(customer), entry.before, self.service.group_name))
 
     def _do_undolatest(self, intent: i.UndoLatest, actor: Actor) -> Reply:
         self._require(actor, Role.AGENT, "undo changes", "undo")

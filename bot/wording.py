@@ -76,6 +76,21 @@ def _group(value: Any, group_name: GroupName | None) -> str:
     return group_name(value) if group_name else f"group #{value}"
 
 
+BACK_TO: dict[tuple[str, bool], str] = {
+    ("enabled", True): "enabled again",
+    ("enabled", False): "disabled again",
+    ("mail_list", True): "subscribed to the mailing list again",
+    ("mail_list", False): "unsubscribed from the mailing list again",
+}
+
+
+def undone(name: str, before: Mapping[str, Any], group_name: GroupName | None = None) -> str:
+    """``Undone: Jane Doe is back in VIP.`` — the state an undo restored."""
+    parts = [f"back in {_group(v, group_name)}" if k == "group_id" else BACK_TO[(k, bool(v))]
+             for k, v in before.items() if k == "group_id" or (k, bool(v)) in BACK_TO]
+    return f"Undone: {name} is {' and '.join(parts) or 'as before'}."
+
+
 def change_phrase(before: Mapping[str, Any], after: Mapping[str, Any], group_name: GroupName | None = None) -> str:
     """What a change did, in words: ``moved from VIP to Wholesale``, ``disabled the account``."""
     parts = []

@@ -383,7 +383,7 @@ def test_typed_undo_undoes_your_own_latest_change(slack: Slack) -> None:
     slack.command("disable bob@example.com", ADMIN)  # someone else's change: never mine to undo
     assert slack.customer(JANE)["CustomerGroupID"] == WHOLESALE
     undone = slack.command("undo", AGENT)
-    assert "Undone" in all_text(undone)
+    assert "Undone: Jane Doe is back in VIP." in all_text(undone)
     assert slack.customer(JANE)["CustomerGroupID"] == VIP
     assert slack.customer(BOB)["Enabled"] is False
     again = slack.command("undo", AGENT)
@@ -586,7 +586,7 @@ def test_console_typed_undo_members_retail_and_short_prefix(session: ConsoleSess
     session.run_line("move jane@example.com to wh")
     assert sandbox.customer(JANE)["CustomerGroupID"] == WHOLESALE
     out = session.run_line("undo")
-    assert out.startswith("✓ Undone: Jane Doe")
+    assert out.startswith("✓ Undone: Jane Doe is back in VIP.")
     assert sandbox.customer(JANE)["CustomerGroupID"] == VIP
     assert "can't list customers who are in no group" in session.run_line("members retail")
     assert "Wholesale" in session.run_line("history jane@example.com").split("moved from VIP to ")[1]
@@ -622,3 +622,11 @@ def test_history_lines_are_plain_english(made: Any, line: str) -> None:
 
     names = {0: "No group (retail)", 1: "VIP", 2: "Wholesale"}
     assert wording.history_line(made, names.__getitem__) == f"2026-12-03 16:20 UTC · @ana · {line}"
+
+
+def test_undo_answers_say_what_is_back() -> None:
+    from bot import wording
+
+    names = {1: "VIP"}.__getitem__
+    assert wording.undone("Dave Kim", {"mail_list": True}, names) == "Undone: Dave Kim is subscribed to the mailing list again."
+    assert wording.undone("Jane", {"group_id": 1, "enabled": False}, names) == "Undone: Jane is back in VIP and disabled again."
