@@ -140,7 +140,7 @@ class Settings(BaseSettings):
         if missing and len(missing) < len(given):
             raise ConfigError(
                 "Store credentials are incomplete: set " + ", ".join(missing)
-                + " (or unset all THREEDCART_* credentials to run on the demo sandbox store)."
+                + " (or unset all THREEDCART_* credentials and set SANDBOX=threedcart to run on the demo store)."
             )
 
     def require(self, *names: str) -> None:
