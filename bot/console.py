@@ -642,7 +642,9 @@ LOG_FILE = "console.log"
 
 
 def _stop_logging(handler: logging.Handler) -> None:
-    logging.getLogger().removeHandler(handler)
+    root = logging.getLogger()
+    root.removeHandler(handler)
+    root.setLevel(getattr(handler, "previous_root_level", root.level))
     handler.close()
 
 
@@ -660,7 +662,9 @@ def _quiet_logging(settings: Settings) -> logging.Handler:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
-    configure_logging(settings)  # level and secret redaction (basicConfig adds no stream now)
+    handler.previous_root_level = root.level  # type: ignore[attr-defined]  # restored by _stop_logging
+    root.setLevel(getattr(logging, settings.log_level.upper(), logging.INFO))
+    configure_logging(settings)  # secret redaction on every handler (basicConfig adds no stream now)
     return handler
 
 

@@ -362,7 +362,9 @@ class Desk:
             candidates = list(reversed(self._undoable.get(actor.user_id, ())))
         for entry_id in candidates:
             entry = self.audit.get(entry_id)
-            if entry is None or self._clock() - entry.at > self.undo_window:
+            if entry is None:
+                continue
+            if self._clock() - entry.at > self.undo_window:
                 break  # older ones are older still
             if not self.audit.undo_of(entry_id):
                 return self._do_undo(i.Undo(entry_id), actor)
