@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 
@@ -51,15 +52,22 @@ def _run(command: str, rest: list[str]) -> int:
     from .runtime import build_runtime, configure_logging
 
     settings = load_settings()
-    configure_logging(settings)
-    if command == "db":
+    if command == "db":  # the state database only: no store needed
+        configure_logging(settings)
         return _db(settings, rest)
+    settings.require_store()
+    configure_logging(settings)
     if command == "serve":
         settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
         from .slack.web import serve
         runtime = build_runtime(settings)
         try:
             serve(runtime, host="0.0.0.0", port=settings.port)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            print(f"Cannot serve: port {settings.port} is already in use (stop the other server, or set PORT).", file=sys.stderr)
+            return 1
         finally:
             runtime.close()
         return 0

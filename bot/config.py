@@ -14,6 +14,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 STORE_CREDENTIALS = ("THREEDCART_SECURE_URL", "THREEDCART_PRIVATE_KEY", "THREEDCART_TOKEN")
 
+SANDBOX_STORES: dict[str, str] = {
+    # SANDBOX value: the embedded demo store it starts
+    "threedcart": "threedcart",
+    "1": "threedcart",
+    "true": "threedcart",
+    "yes": "threedcart",
+}
+"""What ``SANDBOX`` may say (any case). One entry per embedded demo store, plus the yes-words."""
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed. The message names variables, never their values."""
@@ -64,6 +73,21 @@ class Settings(BaseSettings):
     store_burst: int = Field(default=40, ge=1)
     listener_threads: int = Field(default=32, ge=1)
     log_level: str = "INFO"
+    sandbox: str | None = None
+    """``SANDBOX``: the embedded demo store to run on (see ``SANDBOX_STORES``); unset = none."""
+
+    @field_validator("sandbox", mode="before")
+    @classmethod
+    def _sandbox_name(cls, value: object) -> object:
+        """``SANDBOX=1`` / ``true`` / ``yes`` mean ``threedcart``; empty means unset."""
+        if value is None:
+            return None
+        text = str(value).strip().lower()
+        if not text:
+            return None
+        if text not in SANDBOX_STORES:
+            raise ValueError("unknown sandbox store")
+        return SANDBOX_STORES[text]
 
     # Several processes or hosts (README: "Running several processes or hosts").
     redis_url: SecretStr | None = None
@@ -99,8 +123,18 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_mode(self) -> bool:
-        """True when no store credential is set: the bot runs on the embedded demo store."""
-        return not any(self._store_credentials().values())
+        """True when the bot runs on the embedded demo store: ``SANDBOX`` is set, or no store
+        credential is (``require_store`` keeps the Slack surfaces from doing the latter by accident)."""
+        return self.sandbox is not None or not any(self._store_credentials().values())
+
+    def require_store(self) -> None:
+        """Refuse to serve Slack on demo data by accident: without store credentials, ``SANDBOX``
+        must say so. (The console starts on the demo store without asking.)"""
+        if self.sandbox is None and not any(self._store_credentials().values()):
+            raise ConfigError(
+                "No store credentials: set " + ", ".join(STORE_CREDENTIALS)
+                + ", or SANDBOX=threedcart to run on the embedded demo store (demo data, not real customers)."
+            )
 
     def _store_credentials(self) -> dict[str, SecretStr | None]:
         return {
@@ -116,7 +150,7 @@ class Settings(BaseSettings):
         if missing and len(missing) < len(given):
             raise ConfigError(
                 "Store credentials are incomplete: set " + ", ".join(missing)
-                + " (or unset all THREEDCART_* credentials to run on the demo sandbox store)."
+                + " (or unset all THREEDCART_* credentials and set SANDBOX=threedcart to run on the demo store)."
             )
 
     def require(self, *names: str) -> None:

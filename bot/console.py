@@ -10,7 +10,7 @@ number presses it, the way a click would in Slack::
       Email:   jane@example.com
       …
       [1] Move to group… (current: Retail)
-      [2] Disable   [3] Subscribe   [4] Delete…
+      [2] Disable   [3] Subscribe   [4] History   [5] Delete…
     customer> 2
 
 Three small parts, kept apart (the desk knows nothing of any of them):
@@ -22,7 +22,7 @@ Three small parts, kept apart (the desk knows nothing of any of them):
   the small state a terminal needs (which numbers mean what, a pending menu pick or
   "Are you sure?"). :func:`main` is the REPL around it: ``input()`` on a terminal, otherwise
   stdin line by line with each line echoed, ending at end of input — so a session can be
-  scripted: ``printf 'jane@example.com\\n2\\n' | python -m bot console``.
+  scripted: ``printf 'jane@example.com\\n2\\ny\\n' | python -m bot console``.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ DEFAULT_USER = "UCONSOLE"
 DEFAULT_NAME = "console"
 ROLE_BY_NAME: dict[str, Role] = {"admin": Role.ADMIN, "agent": Role.AGENT, "viewer": Role.VIEWER}
 ROLE_WORDS: dict[Role, str] = {
-    Role.ADMIN: "look up, move, enable/disable, (un)subscribe, delete, approve/deny, undo",
+    Role.ADMIN: "look up, move, enable/disable, (un)subscribe, see history, undo, delete, approve/deny",
     Role.AGENT: "look up, move, enable/disable, (un)subscribe, see history, undo",
     Role.VIEWER: "look customers up (changes are refused)",
 }
@@ -77,7 +77,7 @@ CONSOLE_HELP = (
     "  y / n           answer a card that asks “Yes, …” or “Cancel”",
     "  as admin|agent|viewer   switch your role for this session",
     "  whoami          who you are here, and what you may do",
-    "  # …             a comment (for scripts)",
+    "  # …             a comment (for scripts): `#` then a space; `#123` looks up customer 123",
     "  quit, exit, Ctrl-D      leave",
     "Commands work with or without the leading `/customer`.",
 )
@@ -123,11 +123,15 @@ class TextRenderer:
                 out.append("")
             out.extend(self.card_lines(card, first_number=len(actions) + 1))
             actions.extend(card.actions)
+        if reply.banner.strip() and out:
+            out.append(f"({clean(reply.banner)})")
         return Rendered("\n".join(out), tuple(actions))
 
     def card_lines(self, card: Card, first_number: int = 1) -> list[str]:
         title = clean(card.title)
         lines = [title, "═" * max(len(title), 3)]
+        if card.alert:
+            lines.append(f"  ⛔ {clean(card.alert)}")
         if card.fields:
             pad = max(len(clean(f.label)) for f in card.fields) + 1
             lines += [f"  {(clean(f.label) + ':').ljust(pad)} {clean(f.value)}" for f in card.fields]
@@ -228,14 +232,17 @@ class Roles:
 TEMP_PREFIX = "customer-console-"
 
 
-def console_settings(user_id: str, role: Role, **overrides: object) -> Settings:
-    """Settings from the environment, with ``user_id`` given exactly ``role``.
+def console_settings(user_id: str, role: Role | None, **overrides: object) -> Settings:
+    """Settings from the environment, with ``user_id`` given exactly ``role`` (``None``: the role
+    ``BOT_ADMINS`` / ``BOT_AGENTS`` give them).
 
     With no ``THREEDCART_*`` credentials the runtime starts the embedded sandbox store, and
     local state goes to a temporary folder unless ``DATA_DIR`` is set. Raises ``ConfigError``.
     """
     base = load_settings(**overrides)
-    roles = Roles.from_settings(base).with_role(user_id, role)
+    roles = Roles.from_settings(base)
+    if role is not None:
+        roles = roles.with_role(user_id, role)
     settings = load_settings(**{**overrides, **roles.settings_overrides()})
     if settings.sandbox_mode and "data_dir" not in base.model_fields_set:
         # Demo data vanishes on exit; so should its audit trail, or the next session's
@@ -337,7 +344,7 @@ class ConsoleSession:
         """Interpret one line (a command, a number, an answer); return what to print."""
         text = line.strip()
         word = text.lower()
-        if text.startswith("#"):
+        if is_comment(text):
             return ""
         if word in ("quit", "exit"):
             self.finished = True
@@ -478,6 +485,11 @@ class ConsoleSession:
         return None
 
 
+def is_comment(text: str) -> bool:
+    """``# note`` (a hash, then a space or nothing) is a comment; ``#123`` is a customer id."""
+    return text == "#" or text.startswith(("# ", "#\t"))
+
+
 def confirm_question(confirm: Confirm) -> str:
     return f"Are you sure? {clean(confirm.text)} [y/N]"
 
@@ -497,6 +509,7 @@ def banner(runtime: "Runtime", session: ConsoleSession) -> str:
         "/customer console — the bot as Slack runs it, for one user, as text.",
         f"Store:   {store}",
         f"You:     {session.actor.label} ({session.actor.user_id}), role {session.role.name.lower()}",
+        f"Log:     {Path(runtime.settings.data_dir) / LOG_FILE}",
         "Try:     " + "   ".join(examples),
         "Numbers press the buttons of the latest card; `help` for more; `quit` or Ctrl-D to leave.",
     ])
@@ -574,8 +587,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Try /customer in a terminal: same commands, buttons by number.",
     )
     parser.add_argument("--user", default=DEFAULT_USER, help="Slack-style user id to act as (default %(default)s)")
-    parser.add_argument("--as", dest="role", choices=sorted(ROLE_BY_NAME), default="admin",
-                        help="your role: admin, agent or viewer (default %(default)s)")
+    parser.add_argument("--as", dest="role", choices=sorted(ROLE_BY_NAME), default=None,
+                        help="your role: admin, agent or viewer (default: admin for the default user; "
+                             "for --user, the role BOT_ADMINS / BOT_AGENTS give that id)")
     parser.add_argument("--name", default=DEFAULT_NAME, help="display name in messages and history (default %(default)s)")
     return parser.parse_args(argv)
 
@@ -590,7 +604,10 @@ def main(argv: list[str] | None = None, runtime_factory: RuntimeFactory | None =
                 reconfigure(errors="replace")
             except (ValueError, OSError):
                 pass
-    role = ROLE_BY_NAME[args.role]
+    if args.role is not None:
+        role: Role | None = ROLE_BY_NAME[args.role]
+    else:
+        role = Role.ADMIN if args.user == DEFAULT_USER else None
     try:
         settings = console_settings(args.user, role)
     except ConfigError as exc:
@@ -598,11 +615,12 @@ def main(argv: list[str] | None = None, runtime_factory: RuntimeFactory | None =
         return 1
     from .runtime import build_runtime
 
-    _quiet_logging(settings)
+    log_handler = _quiet_logging(settings)
     try:
         runtime = (runtime_factory or build_runtime)(settings)
     except (ConfigError, StoreError, OSError) as exc:
         print(f"Cannot start the console: {exc}", file=sys.stderr)
+        _stop_logging(log_handler)
         return 1
     try:
         session = ConsoleSession(runtime, Actor(args.user, args.name))
@@ -616,18 +634,40 @@ def main(argv: list[str] | None = None, runtime_factory: RuntimeFactory | None =
         repl(session, stdin=sys.stdin, stdout=sys.stdout, interactive=interactive)
     finally:
         runtime.close()
+        _stop_logging(log_handler)
         if settings.data_dir.name.startswith(TEMP_PREFIX):
             shutil.rmtree(settings.data_dir, ignore_errors=True)
     return 0
 
 
-def _quiet_logging(settings: Settings) -> None:
-    """Logs go to stderr and, at the default level, only warnings: the transcript stays clean."""
+LOG_FILE = "console.log"
+
+
+def _stop_logging(handler: logging.Handler) -> None:
+    root = logging.getLogger()
+    root.removeHandler(handler)
+    root.setLevel(getattr(handler, "previous_root_level", root.level))
+    handler.close()
+
+
+def _quiet_logging(settings: Settings) -> logging.Handler:
+    """Logs go to ``DATA_DIR/console.log``, not the terminal: store retries, warnings and
+    tracebacks stay out of the transcript (the reply already says what went wrong)."""
     from .runtime import configure_logging
 
-    level = settings.log_level.upper()
-    configure_logging(settings.model_copy(update={"log_level": "WARNING" if level == "INFO" else level}))
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    path = Path(settings.data_dir) / LOG_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) in (sys.stderr, sys.stdout):
+            root.removeHandler(handler)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    handler.previous_root_level = root.level  # type: ignore[attr-defined]  # restored by _stop_logging
+    root.setLevel(getattr(logging, settings.log_level.upper(), logging.INFO))
+    configure_logging(settings)  # secret redaction on every handler (basicConfig adds no stream now)
+    return handler
 
 
 __all__ = [

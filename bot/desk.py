@@ -10,6 +10,8 @@ Nothing here imports Slack or HTTP libraries; ``slack/`` and ``console.py`` rend
 from __future__ import annotations
 
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import intents as i
+from . import wording
 from .audit import CHANGES, AuditEntry, AuditLog, Outcome, utc_now
 from .guard import Actor, Guard, Role
 from .reply import MENU_LIMIT, Button, Card, Choice, Confirm, Field, Menu, Notice, Reply
@@ -96,6 +99,7 @@ class Desk:
         clock: Callable[[], datetime] = utc_now,
         first_seen: Callable[[list[Customer]], dict[int, datetime]] | None = None,
         locks: Locks | None = None,
+        banner: str = "",
     ) -> None:
         self.service = service
         self.guard = guard
@@ -109,6 +113,11 @@ class Desk:
         self._locks: Locks = locks if locks is not None else LocalLocks()
         """Per-customer write locks: this process's (default) or Redis's, shared (``state/locks.py``)."""
         self.writes = WriteAhead(audit)
+        self.banner = banner
+        """Shown on every Reply this desk gives (``DEMO_BANNER`` on a demo store)."""
+        self._undoable: dict[str, deque[int]] = {}
+        """Per user id, their latest undoable changes (audit ids, newest last), for typed ``undo``."""
+        self._undoable_lock = threading.Lock()
 
     # ------------------------------------------------------------------ entry points
 
@@ -130,10 +139,17 @@ class Desk:
         text = f"New wholesale applicant: {display_name(customer)} ({customer.email}) is waiting to join {group}."
         since = self._waiting_since([customer])
         card = self.applicant_card(customer, since=since.get(customer.id))
-        return Reply(text=text, cards=(card,), notices=(Notice("info", text),), public=True)
+        return self.with_banner(Reply(text=text, cards=(card,), notices=(Notice("info", text),), public=True))
+
+    def with_banner(self, reply: Reply) -> Reply:
+        """``reply`` carrying this desk's banner (surfaces use it for their own messages too)."""
+        return replace(reply, banner=self.banner) if self.banner and not reply.banner else reply
 
     def handle(self, intent: i.Intent, actor: Actor) -> Reply:
         """Run one intent for ``actor``. Never raises for user or store problems."""
+        return self.with_banner(self._handle(intent, actor))
+
+    def _handle(self, intent: i.Intent, actor: Actor) -> Reply:
         handler = getattr(self, "_do_" + type(intent).__name__.lower(), None)
         if handler is None:
             return Reply.notice("warn", "That action isn't available here.")
@@ -183,7 +199,7 @@ class Desk:
         if len(emails) > SHORTCUT_MAX:
             notices.append(Notice("info", f"Showing the first {SHORTCUT_MAX} of {len(emails)} addresses."))
         found = ", ".join(c.title for c in cards) or "no customers"
-        return Reply(text=f"Found {found}", cards=tuple(cards), notices=tuple(notices))
+        return self.with_banner(Reply(text=f"Found {found}", cards=tuple(cards), notices=tuple(notices)))
 
     def suggest(self, template: i.Intent, typed: str) -> list[Choice]:
         """Choices for a searched menu (``Menu.search_for``); works from the cached group list."""
@@ -195,16 +211,17 @@ class Desk:
     # ------------------------------------------------------------------ read-only intents
 
     def _do_help(self, intent: i.Help, actor: Actor) -> Reply:
-        return help_reply()
+        return help_reply(self.guard.role(actor))
 
     def _do_notunderstood(self, intent: i.NotUnderstood, actor: Actor) -> Reply:
         said = intent.text.strip()
-        words = [f"I didn't understand “{_clip(said, 80)}”." if said else "I didn't understand that."]
+        words = [f"I didn't understand {code(_clip(said, 80))}." if said else "I didn't understand that."]
         if intent.reason:
             words.append(intent.reason)
         if intent.suggestion:
-            words.append(f"Did you mean `{intent.suggestion}`?")
-        return replace(help_reply(), text=" ".join(words), notices=(Notice("warn", " ".join(words)),), replace=False)
+            words.append(f"Did you mean {code(intent.suggestion)}?")
+        text = " ".join(words)
+        return replace(help_reply(self.guard.role(actor)), text=text, notices=(Notice("warn", text, markup=True),), replace=False)
 
     def _do_lookup(self, intent: i.Lookup, actor: Actor) -> Reply:
         customer = self._find(intent.who)
@@ -234,6 +251,9 @@ class Desk:
 
     def _do_members(self, intent: i.Members, actor: Actor) -> Reply:
         group = self.service.resolve_group(intent.group)
+        if group.id == RETAIL.id:  # the store lists customers by group only: "0" would be a wrong zero
+            return Reply.notice("info", "The store can't list customers who are in no group (retail), so I can't "
+                                "show or count them. Look one up by address instead, or try `/customer groups`.", markup=True)
         total = self.service.count_members(group.id)
         page, pages = _clamp_page(intent.page, total, MEMBERS_PAGE)
         members = self.service.group_members(group.id, limit=MEMBERS_PAGE, page=page) if total else []
@@ -250,6 +270,11 @@ class Desk:
     def _do_history(self, intent: i.History, actor: Actor) -> Reply:
         self._require(actor, Role.AGENT, "see a customer's history", "history", intent.who)
         customer_id, email = self._identify_for_history(intent.who)
+        if not email and customer_id is not None:  # from the History button: name them by address
+            try:
+                email = self.service.get(customer_id).email
+            except StoreError:
+                pass
         # Changes only (done, failed, in progress): refusals and no-ops would push them out of view.
         total = self.audit.count(customer_id=customer_id, email=email, outcomes=CHANGES)
         page, pages = _clamp_page(intent.page, total, HISTORY_PAGE)
@@ -269,9 +294,10 @@ class Desk:
         page, pages = _clamp_page(intent.page, len(applicants), PENDING_PAGE)
         shown = applicants[(page - 1) * PENDING_PAGE: page * PENDING_PAGE]
         since = self._waiting_since(shown)
-        cards = [self.applicant_card(c, since=since.get(c.id)) for c in shown]
+        may_decide = self.guard.allows(actor, Role.ADMIN)  # only they see this answer: no buttons they can't use
+        cards = [self.applicant_card(c, since=since.get(c.id), decided=not may_decide) for c in shown]
         actions = list(pager(page, pages, i.Pending))
-        if len(applicants) > 1:
+        if len(applicants) > 1 and may_decide:
             actions.append(approve_all_button(applicants, shown))
         cards.append(Card(
             title=f"{_plural(len(applicants), 'applicant')} waiting",
@@ -285,6 +311,9 @@ class Desk:
 
     def _do_move(self, intent: i.Move, actor: Actor) -> Reply:
         self._require(actor, Role.AGENT, "move customers between groups", "move", intent.who)
+        too_short = self._short_group_prefix(intent.group)
+        if too_short is not None:
+            return too_short
         group = self.service.resolve_group(intent.group)
         with self._fresh(intent.who) as customer:
             if customer.group_id == group.id:
@@ -304,10 +333,11 @@ class Desk:
         with self._fresh(intent.who) as customer:
             if customer.flag(intent.flag) == intent.value:
                 self._record(actor, verb, customer, "no-op", detail=f"already {state}")
-                return self._card_reply(customer, actor, "info", f"{display_name(customer)} is already {state}. Nothing changed.")
+                return self._card_reply(customer, actor, "info", wording.flag_already(display_name(customer), intent.flag, intent.value))
             change = CustomerChange(customer.id, **{intent.flag: intent.value})
             done = self._write(actor, verb, customer, change)
-        return self._card_reply(done.after, actor, "ok", f"{display_name(customer)} is now {state}.", undo=done.entry_id)
+        return self._card_reply(done.after, actor, "ok", wording.flag_now(display_name(customer), intent.flag, intent.value),
+                                undo=done.entry_id)
 
     def _do_delete(self, intent: i.Delete, actor: Actor) -> Reply:
         self._require(actor, Role.ADMIN, "delete customers", "delete", intent.who)
@@ -351,7 +381,23 @@ class Desk:
                     f"(now {describe({k: current[k] for k in entry.after}, self.service.group_name)}). Nothing changed.",
                 )
             done = self._write(actor, "undo", customer, change_from(customer.id, entry.before), undoes=entry.id)
-        return self._card_reply(done.after, actor, "ok", f"Undone: {display_name(customer)} is back to {describe(entry.before, self.service.group_name)}.")
+        return self._card_reply(done.after, actor, "ok", wording.undone(display_name(customer), entry.before, self.service.group_name))
+
+    def _do_undolatest(self, intent: i.UndoLatest, actor: Actor) -> Reply:
+        self._require(actor, Role.AGENT, "undo changes", "undo")
+        with self._undoable_lock:
+            candidates = list(reversed(self._undoable.get(actor.user_id, ())))
+        for entry_id in candidates:
+            entry = self.audit.get(entry_id)
+            if entry is None:
+                continue
+            if self._clock() - entry.at > self.undo_window:
+                break  # older ones are older still
+            if not self.audit.undo_of(entry_id):
+                return self._do_undo(i.Undo(entry_id), actor)
+        minutes = int(self.undo_window.total_seconds() // 60)
+        return Reply.notice("info", f"You have no change left to undo: `undo` covers your own moves, enable/disable and "
+                            f"(un)subscribe from the last {minutes} minutes. Approve, deny and delete are final.", markup=True)
 
     # ------------------------------------------------------------------ approvals
 
@@ -461,17 +507,33 @@ class Desk:
         if customer.phone:
             fields.append(Field("Phone", customer.phone))
         fields.append(Field("Customer ID", str(customer.id)))
+        if customer.comments.strip():
+            fields.append(Field("Notes", _clip(customer.comments.strip(), NOTES_MAX)))
         role = self.guard.role(actor)
         actions: list[Any] = []
         if role >= Role.AGENT:
             actions.append(self._group_menu(customer))
             for flag in ("enabled", "mail_list"):
                 value = not customer.flag(flag)  # type: ignore[arg-type]
-                actions.append(Button(FLAG_VERBS[flag][0 if value else 1], i.SetFlag(customer.id, flag, value)))  # type: ignore[arg-type]
+                actions.append(self._flag_button(customer, flag, value))  # type: ignore[arg-type]
+            actions.append(Button("History", i.History(customer.id)))
         if role >= Role.ADMIN:
             actions.append(Button("Delete…", i.Delete(customer.id), style="danger"))
         footer = "" if role >= Role.AGENT else "You can look customers up; changes are for support agents (BOT_AGENTS)."
-        return Card(title=display_name(customer), fields=tuple(fields), actions=tuple(actions), footer=footer, key=f"c{customer.id}")
+        alert = "" if customer.enabled else "Account disabled: this customer cannot sign in or place orders."
+        return Card(title=display_name(customer), fields=tuple(fields), actions=tuple(actions), footer=footer,
+                    key=f"c{customer.id}", alert=alert)
+
+    def _flag_button(self, customer: Customer, flag: Flag, value: bool) -> Button:
+        """Enable / Disable / Subscribe / Unsubscribe; Disable asks first and looks dangerous."""
+        label = FLAG_VERBS[flag][0 if value else 1]
+        if flag == "enabled" and not value:
+            return Button(label, i.SetFlag(customer.id, flag, value), style="danger", confirm=Confirm(
+                "Disable this account?",
+                f"{display_name(customer)} will no longer be able to sign in or place orders until someone enables the account again.",
+                "Disable", "Cancel",
+            ))
+        return Button(label, i.SetFlag(customer.id, flag, value))
 
     def _group_menu(self, customer: Customer) -> Menu:
         try:
@@ -486,9 +548,14 @@ class Desk:
         return Menu("Move to group…", choices=choices, selected=selected)
 
     def delete_confirmation_card(self, customer: Customer) -> Card:
+        lines = [f"This deletes the store account of {customer.email} for good. It cannot be undone."]
+        if customer.store_credit:
+            lines.append(f"Their store credit of {customer.store_credit:,.2f} goes with it.")
+        if customer.comments.strip():
+            lines.append(f"Store notes: {_clip(customer.comments.strip(), NOTES_MAX)}")
         return Card(
             title=f"Delete {display_name(customer)}?",
-            lines=(f"This deletes the store account of {customer.email} for good. It cannot be undone.",),
+            lines=tuple(lines),
             actions=(
                 Button("Yes, delete", i.Delete(customer.id, confirmed=True), style="danger"),
                 Button("Cancel", i.Lookup(customer.id)),
@@ -537,7 +604,21 @@ class Desk:
             customer_id=who if isinstance(who, int) else None, email=who if isinstance(who, str) else "",
             detail=f"needs {needed.name.lower()} role",
         )
-        raise Refused(Reply.notice("warn", self.guard.refusal(needed, what)))
+        raise Refused(Reply.notice("warn", self.guard.refusal(needed, what), markup=True))
+
+    def _short_group_prefix(self, text: str) -> Reply | None:
+        """A typed group of one letter names nothing for sure: unless it is a whole group name
+        or an id, answer with the candidates instead of moving on a guess."""
+        typed = text.strip()
+        if not typed or len(typed) >= 2 or typed.isdigit():
+            return None
+        groups = [RETAIL, *self.service.groups()]
+        if any(g.name.strip().lower() == typed.lower() for g in groups):
+            return None
+        starting = [g for g in groups if g.name.strip().lower().startswith(typed.lower())] or groups
+        names = ", ".join(code(group_label(g)) for g in starting[:10])
+        return Reply.notice("warn", f"{code(typed)} is too short to pick a group: type at least 2 letters of its name, "
+                            f"or its ID. Groups: {names}.", markup=True)
 
     def _find(self, who: i.Who, *, fresh: bool = False) -> Customer:
         """The customer a user named, or a NotFound whose message says what to do."""
@@ -575,7 +656,10 @@ class Desk:
         with self._sending(actor, action, [customer], before=[before_fields], after=[after_fields], undoes=undoes) as sent:
             self.service.update(change)
         entry_id = sent.ids[0]
-        self._announce(f"{actor.label} {past_tense(action)} {customer.email}: {describe(before_fields, self.service.group_name)} → {describe(after_fields, self.service.group_name)}")
+        if action in UNDOABLE:
+            with self._undoable_lock:
+                self._undoable.setdefault(actor.user_id, deque(maxlen=UNDO_REMEMBERED)).append(entry_id)
+        self._announce(wording.change_line(actor.label, action, customer.email, before_fields, after_fields, self.service.group_name))
         return WriteOutcome(customer, after, entry_id)
 
     @contextmanager
@@ -650,6 +734,7 @@ class Desk:
             return {}
 
     def _tell_decision(self, customer: Customer, reply: Reply) -> None:
+        reply = self.with_banner(reply)
         for callback in list(self._decision_listeners):
             try:
                 callback(customer, reply)
@@ -670,6 +755,10 @@ WRONG_RECORD_ACTIONS: dict[type, str] = {
     i.Deny: "deny", i.ApproveAll: "approve",
 }
 """The audit action of a refusal after the store answered the wrong record (issue 14)."""
+UNDO_REMEMBERED = 20
+"""Undoable changes remembered per user for typed ``undo`` (in this process)."""
+NOTES_MAX = 300
+"""Store notes (3dcart ``Comments``) on a card are clipped to this many characters."""
 
 
 # ---------------------------------------------------------------------- pure helpers
@@ -724,23 +813,19 @@ def member_line(c: Customer) -> str:
     return f"{display_name(c)} — {c.email}{state}"
 
 
-HISTORY_OUTCOMES = {"sending": "being checked", "in doubt": "not confirmed yet, being checked"}
-
-
 def history_line(e: AuditEntry, group_name: Callable[[int], str] | None = None) -> str:
-    what = e.action if e.outcome == "done" else f"{e.action} ({HISTORY_OUTCOMES.get(e.outcome, e.outcome)})"
-    change = ""
-    if e.outcome == "done" and e.after:
-        after = describe(e.after, group_name)
-        change = f": {describe(e.before, group_name)} → {after}" if e.before else f": {after}"
-    elif e.detail:
-        change = f": {e.detail}"
-    return f"{_when(e.at)} · {e.who} · {what}{change}"
+    return wording.history_line(e, group_name)
 
 
-def help_reply() -> Reply:
-    card = Card(title="/customer — look up and fix customer accounts", lines=tuple(i.USAGE.strip().splitlines()), key="help")
+def help_reply(role: Role = Role.ADMIN) -> Reply:
+    """Usage for what ``role`` may do, and one line on what others can."""
+    card = Card(title="/customer — look up and fix customer accounts", lines=wording.help_lines(role), key="help", markup=True)
     return Reply(text="How to use /customer", cards=(card,))
+
+
+def code(text: str) -> str:
+    """``text`` as a code span of a ``markup`` text: shown literally (its backticks become ')."""
+    return "`" + (text.replace("`", "'") or " ") + "`"
 
 
 def store_problem(exc: StoreError, *, writing: bool = False) -> Reply:
@@ -753,7 +838,8 @@ def store_problem(exc: StoreError, *, writing: bool = False) -> Reply:
         return Reply.notice("error", exc.message)
     if isinstance(exc, AuthFailed):
         return Reply.notice("error", "The store rejected the bot's credentials. An admin should check "
-                            "THREEDCART_SECURE_URL, THREEDCART_PRIVATE_KEY and THREEDCART_TOKEN, and the app's read/write access.")
+                            "`THREEDCART_SECURE_URL`, `THREEDCART_PRIVATE_KEY` and `THREEDCART_TOKEN`, and the app's "
+                            "read/write access.", markup=True)
     if isinstance(exc, RateLimited):
         return Reply.notice("warn", "The store is busy right now (rate limited). Nothing was changed — try again in a minute.")
     if isinstance(exc, Unavailable):
@@ -770,13 +856,13 @@ def store_problem(exc: StoreError, *, writing: bool = False) -> Reply:
 
 
 def group_problem(exc: GroupLookupError) -> Reply:
-    names = ", ".join(group_label(g) for g in exc.candidates[:10])
+    names = ", ".join(code(group_label(g)) for g in exc.candidates[:10])
     if isinstance(exc, AmbiguousGroup):
-        text = f"“{_clip(exc.text, 60)}” matches several groups: {names}. Type more of the name, or use the group ID."
+        text = f"{code(_clip(exc.text, 60))} matches several groups: {names}. Type more of the name, or use the group ID."
     else:
-        text = f"There is no group called “{_clip(exc.text, 60)}”." + (f" Groups: {names}." if names else "")
+        text = f"There is no group called {code(_clip(exc.text, 60))}." + (f" Groups: {names}." if names else "")
         text += " Try `/customer groups` for the full list."
-    return Reply.notice("warn", text)
+    return Reply.notice("warn", text, markup=True)
 
 
 def pager(page: int, pages: int, make: Callable[[int], i.Intent]) -> tuple[Button, ...]:

@@ -18,8 +18,8 @@ class Role(IntEnum):
 
 ROLE_NAMES = {
     Role.VIEWER: "anyone",
-    Role.AGENT: "support agents and admins (BOT_AGENTS, BOT_ADMINS)",
-    Role.ADMIN: "admins (BOT_ADMINS)",
+    Role.AGENT: "support agents and admins (`BOT_AGENTS`, `BOT_ADMINS`)",
+    Role.ADMIN: "admins (`BOT_ADMINS`)",
 }
 
 
@@ -53,5 +53,6 @@ class Guard:
 
     @staticmethod
     def refusal(needed: Role, what: str) -> str:
-        """A refusal that says who may do it, e.g. "Only admins (BOT_ADMINS) can delete …"."""
+        """A refusal that says who may do it, e.g. "Only admins (`BOT_ADMINS`) can delete …" (a
+        ``markup`` text: the variable names are code)."""
         return f"Only {ROLE_NAMES[needed]} can {what}. Ask one of them, or ask an admin to add you."

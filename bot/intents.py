@@ -100,9 +100,14 @@ class Undo:
     change_id: int
 
 
+@dataclass(frozen=True)
+class UndoLatest:
+    """``undo`` typed: the asker's own latest change that can still be undone."""
+
+
 Intent = Union[
     Help, NotUnderstood, Lookup, Move, SetFlag, Delete, ListGroups, Members,
-    Pending, Approve, Deny, ApproveAll, History, Undo,
+    Pending, Approve, Deny, ApproveAll, History, Undo, UndoLatest,
 ]
 
 
@@ -111,7 +116,7 @@ Intent = Union[
 
 COMMANDS: tuple[str, ...] = (
     "lookup", "move", "enable", "disable", "subscribe", "unsubscribe", "delete",
-    "groups", "members", "pending", "approve", "deny", "history", "help",
+    "groups", "members", "pending", "approve", "deny", "history", "help", "undo",
 )
 """Every command word ``parse`` knows (keywords are case-insensitive)."""
 
@@ -123,9 +128,10 @@ USAGE = """\
 `delete jane@example.com` - delete the account (asks to confirm)
 `groups` - list customer groups
 `members Wholesale` (or `members Wholesale page 2`) - customers in a group
-`pending` - wholesale applications waiting for a decision
+`pending` (or `pending page 2`) - wholesale applications waiting for a decision
 `approve jane@example.com` / `deny jane@example.com` - decide an application
 `history jane@example.com` (or `history jane@example.com page 2`) - changes the bot made to a customer
+`undo` - undo your own latest recent move, enable/disable or (un)subscribe (approve, deny and delete are final)
 `help` - this text
 Name a customer by address or by store id: `#123` or `id:123`.
 """
@@ -435,6 +441,12 @@ def _parse_history(said: str, verb: str, args: Sequence[str]) -> Intent:
     return History(intent.who, page) if isinstance(intent, History) else intent
 
 
+def _parse_undo(said: str, verb: str, args: Sequence[str]) -> Intent:
+    if args:
+        return _nope(said, "`undo` takes nothing else: it undoes your own latest change that can still be undone.")
+    return UndoLatest()
+
+
 def _split_page(args: Sequence[str]) -> tuple[int | None, list[str]]:
     """``(page, other words)`` from a trailing ``page N``; page 1 when there is none and
     ``None`` when ``N`` is not a page number."""
@@ -472,6 +484,7 @@ _HANDLERS: dict[str, Handler] = {
     "deny": _one_customer(Deny),
     "history": _parse_history,
     "help": _parse_help,
+    "undo": _parse_undo,
 }
 
 
@@ -542,7 +555,7 @@ def encode(intent: Intent) -> str:
         move:123:5          Move            (``move:123:`` — empty group — is a menu template)
         flag:123:enabled:1  SetFlag         del:123:0 / del:123:1    Delete(confirmed)
         mem:5:2             Members(page)   pend:2                   Pending(page)
-        all:1,2,3           ApproveAll      undo:42                  Undo
+        all:1,2,3           ApproveAll      undo:42 / undo           Undo / UndoLatest
         groups              ListGroups      help                     Help
 
     Raises ``ValueError`` for an intent that cannot travel (``NotUnderstood``, out-of-range
@@ -597,6 +610,8 @@ def _encode(intent: Intent) -> str:
             return f"hist:{_enc_who(who)}" + ("" if page == 1 else f":{_enc_int(page)}")
         case Undo(change_id):
             return f"undo:{_enc_int(change_id)}"
+        case UndoLatest():
+            return "undo"
         case Help():
             return "help"
     raise ValueError(f"{type(intent).__name__} does not go on a button")
@@ -729,6 +744,8 @@ def _read_all(fields: list[str]) -> Intent | None:
 
 
 def _read_undo(fields: list[str]) -> Intent | None:
+    if not fields:
+        return UndoLatest()
     change_id = _parse_id(fields[0]) if len(fields) == 1 else None
     return None if change_id is None else Undo(change_id)
 

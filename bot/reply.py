@@ -4,6 +4,11 @@
 text. Every string here is *plain text* taken as it is, including text that came from the
 store: renderers escape it for their surface, so a customer named ``<!channel>`` or ``*bold*``
 is shown literally. Nothing here knows about Slack.
+
+The one exception is opt-in: a ``Notice`` or ``Card`` with ``markup=True`` uses backticks for
+``code`` (commands to type, and any user- or store-provided text, which goes *inside* them).
+Outside the backticks such text holds only the bot's own words. Slack shows it as mrkdwn with
+code spans; the console shows the backticks as they are.
 """
 
 from __future__ import annotations
@@ -76,12 +81,18 @@ class Card:
     footer: str = ""
     key: str = ""
     """Stable identity of what the card shows (e.g. ``"c12"``): keeps ids unique per message."""
+    alert: str = ""
+    """A state that must stand out (a disabled account): shown marked, right under the title."""
+    markup: bool = False
+    """``lines`` use backticks for code (see the module docstring)."""
 
 
 @dataclass(frozen=True)
 class Notice:
     level: Level
     text: str
+    markup: bool = False
+    """``text`` uses backticks for code (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +105,14 @@ class Reply:
     """When answering a click: replace the clicked message (True) or leave it and post anew."""
     public: bool = False
     """Visible to the channel (True) or only to the person who asked (False)."""
+    banner: str = ""
+    """A line every surface shows on this message, whatever it holds (``DEMO_BANNER``)."""
 
     @classmethod
-    def notice(cls, level: Level, text: str, *, replace: bool = False) -> "Reply":
+    def notice(cls, level: Level, text: str, *, replace: bool = False, markup: bool = False) -> "Reply":
         """A reply that is only a message, no card (refusals, errors, "already done")."""
-        return cls(text=text, notices=(Notice(level, text),), replace=replace)
+        return cls(text=text, notices=(Notice(level, text, markup),), replace=replace)
+
+
+DEMO_BANNER = "Demo store — not real customers"
+"""The ``Reply.banner`` of every message while the bot runs on an embedded demo store."""

@@ -21,6 +21,7 @@ from .settle import Settler, start_settling
 from .state.locks import LocalLease, LocalLocks, Lease, Locks, RedisLease, RedisLocks
 from .state.seen import FirstSeen, RedisSeenKeys
 from .state.shared import SharedRedis, connect_redis
+from .reply import DEMO_BANNER
 from .store.connect import StoreConnection, connect
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def build_runtime(settings: Settings) -> Runtime:
         undo_window=timedelta(minutes=settings.undo_minutes),
         first_seen=ApplicationBook(db).first_seen,
         locks=locks,
+        banner=DEMO_BANNER if settings.sandbox_mode else "",
     )
     # A live writer is done with the store within its time budget; older unsettled rows are orphans.
     settler = Settler(store.service, audit, grace=timedelta(seconds=2 * settings.store_timeout_seconds + 5))

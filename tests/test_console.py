@@ -165,13 +165,16 @@ def test_lookup_shows_name_group_and_flags(session: ConsoleSession) -> None:
     assert "Account:      Enabled" in out
     assert "Mailing list: Not subscribed" in out
     assert "[1] Move to group… (current: VIP (#1))" in out
-    assert "[2] Disable   [3] Subscribe   [4] Delete…" in out
+    assert "[2] Disable   [3] Subscribe   [4] History   [5] Delete…" in out
     assert session.run_line("/customer jane@example.com") == out  # with or without the slash command
 
 
 def test_pressing_disable_disables_the_customer_in_the_store(session: ConsoleSession) -> None:
     session.run_line("jane@example.com")
-    out = session.run_line(str(number_of(session, "Disable")))
+    question = session.run_line(str(number_of(session, "Disable")))
+    assert question.startswith("Are you sure? Jane Doe will no longer be able to sign in")
+    assert store_record(session, JANE)["Enabled"] is True  # nothing yet: a misclick costs nothing
+    out = session.run_line("y")
     assert out.startswith("✓ Jane Doe is now disabled.")
     assert store_record(session, JANE)["Enabled"] is False
     assert "Account:      Disabled" in out
@@ -221,7 +224,7 @@ def test_delete_asks_first_n_keeps_y_deletes(session: ConsoleSession) -> None:
     assert store_record(session, JANE) is not None
     session.run_line(str(number_of(session, "Delete…")))
     out = session.run_line("y")
-    assert out == "✓ Deleted Jane Doe (jane@example.com)."
+    assert out == "✓ Deleted Jane Doe (jane@example.com).\n(Demo store — not real customers)"
     assert store_record(session, JANE) is None
     assert session.run_line("1") == "No action 1 — type a command or `help`."
 
@@ -256,7 +259,7 @@ def test_history_shows_a_change(session: ConsoleSession) -> None:
     assert store_record(session, JANE)["MailList"] is True
     out = session.run_line("history jane@example.com")
     assert "History of jane@example.com" in out
-    assert "@tester · subscribe: not subscribed → subscribed" in out
+    assert "@tester · subscribed them to the mailing list" in out
 
 
 def test_viewer_is_refused_and_nothing_changes(make_session: Callable[..., ConsoleSession]) -> None:
@@ -276,7 +279,8 @@ def test_as_viewer_switches_role_and_old_buttons_are_refused(session: ConsoleSes
     assert "role viewer" in out and session.role == Role.VIEWER
     assert session.runtime.desk.guard.role(Actor(USER)) == Role.VIEWER
     assert session.runtime.desk.guard.role(Actor("UOTHERADMIN")) == Role.ADMIN  # others keep theirs
-    out = session.run_line(str(disable))  # the card drawn as admin is still on screen
+    session.run_line(str(disable))  # the card drawn as admin is still on screen
+    out = session.run_line("y")
     assert out.startswith("! Only support agents")
     assert store_record(session, JANE)["Enabled"] is True
     assert "role viewer" in session.run_line("whoami")
@@ -310,7 +314,7 @@ def test_help_is_the_bots_help_plus_the_console_section(session: ConsoleSession)
 
 def test_repl_echoes_lines_and_prompts_for_answers(session: ConsoleSession) -> None:
     out = io.StringIO()
-    repl(session, stdin=io.StringIO("jane@example.com\n4\ny\nquit\njane@example.com\n"), stdout=out, interactive=False)
+    repl(session, stdin=io.StringIO("jane@example.com\n5\ny\nquit\njane@example.com\n"), stdout=out, interactive=False)
     text = out.getvalue()
     assert "customer> jane@example.com\nJane Doe" in text
     assert "customer> y\n✓ Deleted Jane Doe" in text
@@ -340,13 +344,13 @@ def test_main_prints_banner_and_runs_stdin(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.chdir(tmp_path)  # no stray .env; with DATA_DIR unset, sandbox state is temporary
     for name in ("THREEDCART_SECURE_URL", "THREEDCART_PRIVATE_KEY", "THREEDCART_TOKEN", "DATA_DIR", "BOT_ADMINS", "BOT_AGENTS"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(sys, "stdin", io.StringIO("jane@example.com\n2\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("jane@example.com\n2\ny\n"))
     assert main(["--as", "agent", "--user", "UME", "--name", "me"]) == 0
     out = capsys.readouterr().out
     assert "embedded sandbox demo store at http://127.0.0.1:" in out
     assert "@me (UME), role agent" in out
     assert "move jane@example.com to Wholesale" in out
-    assert "customer> 2\n✓ Jane Doe is now disabled." in out
+    assert "[y/N]> y\n✓ Jane Doe is now disabled." in out
     assert not (tmp_path / "data").exists()  # demo session: its state went to a temp dir, now removed
 
 

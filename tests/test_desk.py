@@ -74,9 +74,9 @@ def test_lookup_shows_the_card_with_group_name_and_flags(desk):
 def test_card_actions_follow_the_role(desk):
     agent_card = desk.handle(i.Lookup("jane@example.com"), AGENT).cards[0]
     admin_card = desk.handle(i.Lookup("jane@example.com"), ADMIN).cards[0]
-    assert [type(a).__name__ for a in agent_card.actions] == ["Menu", "Button", "Button"]
+    assert [type(a).__name__ for a in agent_card.actions] == ["Menu", "Button", "Button", "Button"]
     labels = [a.label for a in admin_card.actions if isinstance(a, Button)]
-    assert labels == ["Disable", "Subscribe", "Delete…"]
+    assert labels == ["Disable", "Subscribe", "History", "Delete…"]
     menu = admin_card.actions[0]
     assert isinstance(menu, Menu) and menu.selected is not None and menu.selected.label == "VIP (#1)"
     assert any(c.label == "No group (retail)" for c in menu.choices)
@@ -134,7 +134,7 @@ def test_roles_are_checked_when_the_action_runs(desk, sandbox, audit):
     for label in ("Disable", "Delete…"):
         reply = desk.handle(buttons(admin_card)[label].intent, VIEWER)
         assert reply.replace is False and "Only" in reply.text
-    assert "admins (BOT_ADMINS)" in desk.handle(i.Delete(JANE, confirmed=True), AGENT).text
+    assert "admins (`BOT_ADMINS`)" in desk.handle(i.Delete(JANE, confirmed=True), AGENT).text
     assert sandbox.customer(JANE) is not None and sandbox.customer(JANE)["Enabled"] is True
     assert sandbox.request_count(method="PUT") == 0 and sandbox.request_count(method="DELETE") == 0
     refused = [e for e in audit.history(customer_id=JANE) if e.outcome == "refused"]
@@ -174,7 +174,7 @@ def test_concurrent_identical_clicks_write_once(desk, sandbox):
 def test_unknown_and_ambiguous_groups_list_candidates(desk, sandbox):
     sandbox.add_group(Name="Wholesale EU", AutoApprove=False)
     unknown = desk.handle(i.parse("move jane@example.com to Platinum"), AGENT)
-    assert "no group called “Platinum”" in unknown.text and "VIP" in unknown.text
+    assert "no group called `Platinum`" in unknown.text and "VIP" in unknown.text
     ambiguous = desk.handle(i.parse("move jane@example.com to whole"), AGENT)
     assert "matches several groups" in ambiguous.text and "Wholesale EU" in ambiguous.text
     empty = desk.handle(i.Move(JANE, ""), AGENT)
@@ -250,7 +250,7 @@ def test_history_and_undo(desk, sandbox, clock):
     moved = desk.handle(i.parse("move jane@example.com to staff"), AGENT)
     undo = buttons(moved)["Undo"]
     history = texts(desk.handle(i.History("jane@example.com"), AGENT))
-    assert "@bob · move: group VIP → group Staff" in history
+    assert "@bob · moved from VIP to Staff" in history
     assert "Only" in desk.handle(i.History("jane@example.com"), VIEWER).text
     reply = desk.handle(undo.intent, AGENT)
     assert "Undone" in reply.text and sandbox.customer(JANE)["CustomerGroupID"] == 1
@@ -274,7 +274,7 @@ def test_announcements_follow_completed_changes_only(desk):
     desk.handle(i.parse("unsubscribe jane@example.com"), AGENT)  # already: no announcement
     desk.handle(i.parse("move jane@example.com to staff"), AGENT)
     desk.handle(i.parse("delete jane@example.com"), VIEWER)  # refused
-    assert lines == ["@bob moved jane@example.com: group VIP → group Staff"]
+    assert lines == ["@bob moved jane@example.com from VIP to Staff"]
 
 
 def test_store_data_is_returned_as_plain_text(desk, sandbox):

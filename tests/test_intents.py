@@ -156,7 +156,7 @@ def test_typos_suggest_the_command(typo: str, meant: str) -> None:
     ("<@U123|bob>", "`@bob` isn't an address or a command"),
     ("<#C1|general>", "`#general` isn't an address or a command"),
     ("<!here>", "`@here`"),
-    ("`sudo make`", "`sudo` isn't an address or a command"),
+    ("`xyzzy make`", "`xyzzy` isn't an address or a command"),
 ])
 def test_not_understood_reasons(text: str, in_reason: str) -> None:
     result = parse(text)
@@ -356,7 +356,7 @@ def documented(draw: st.DrawFn) -> tuple[str, i.Intent]:
     kind = draw(st.sampled_from([
         "bare", "lookup", "move", "move-no-to", "enable", "disable", "subscribe", "unsubscribe",
         "delete", "groups", "members", "members-page", "pending", "approve", "deny", "history",
-        "help",
+        "help", "undo",
     ]))
     single = {
         "lookup": Lookup(who), "enable": SetFlag(who, "enabled", True),
@@ -384,6 +384,8 @@ def documented(draw: st.DrawFn) -> tuple[str, i.Intent]:
         words, expected = ["groups"], ListGroups()
     elif kind == "pending":
         words, expected = ["pending"], Pending()
+    elif kind == "undo":
+        words, expected = ["undo"], i.UndoLatest()
     else:
         words, expected = ["help"], Help()
     if kind != "bare":  # keywords in any case (the address is already mixed-case)
@@ -422,7 +424,7 @@ def _valid_who(who: object) -> bool:
 def assert_well_formed(intent: object) -> None:
     """``intent`` is one of ours with fields the desk can trust as to type and range."""
     assert isinstance(intent, (Help, NotUnderstood, Lookup, Move, SetFlag, Delete, ListGroups,
-                               Members, Pending, Approve, Deny, ApproveAll, History, Undo))
+                               Members, Pending, Approve, Deny, ApproveAll, History, Undo, i.UndoLatest))
     who = getattr(intent, "who", None)
     if who is not None:
         assert _valid_who(who), intent

@@ -140,7 +140,7 @@ def test_a_trail_that_cannot_be_settled_after_the_write_still_says_it_was_made(s
     history = text(desk.handle(i.History(JANE), AGENT))
     assert "disable (being checked)" in history
     assert settler(desk).settle_once() == {row.id: "done"}
-    assert "· disable: enabled → disabled" in text(desk.handle(i.History(JANE), AGENT))
+    assert "· disabled the account" in text(desk.handle(i.History(JANE), AGENT))
     assert "Undone" in desk.handle(undo_button(reply), AGENT).text and store.customer(JANE)["Enabled"] is True
     db.close()
 

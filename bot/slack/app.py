@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.logger import get_bolt_logger
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
@@ -33,6 +35,13 @@ from .approvals_channel import approvals_poller, start_if_enabled
 log = logging.getLogger(__name__)
 
 DESK_WORKERS = 16
+
+BOT_SCOPES: dict[str, str] = {
+    # the bot token scopes the app needs (manifest.yaml lists exactly these), and why
+    "commands": "/customer and the message shortcut",
+    "chat:write": "cards, approvals channel messages, in-place updates (chat.postMessage, chat.update, chat.postEphemeral)",
+    "chat:write.public": "post to a public approvals / audit channel without being invited",
+}
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -76,6 +85,20 @@ class BotApp(App):
         # Pending audit lines / channel updates are dropped rather than waited out: behind a
         # rate limit they could hold a shutdown for minutes.
         self.notify_pool.shutdown(wait=wait, cancel_futures=True)
+
+
+class _ClientCarriesTheToken(logging.Filter):
+    """Drops Bolt's start-up warning "As you gave `client` as well, `token` will be unused": Bolt
+    reads SLACK_BOT_TOKEN from the environment by itself and warns although our client carries
+    that very token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOGGER = get_bolt_logger(App)
+if not any(isinstance(f, _ClientCarriesTheToken) for f in _BOLT_LOGGER.filters):
+    _BOLT_LOGGER.addFilter(_ClientCarriesTheToken())
 
 
 def build_app(runtime: Any, *, client: WebClient | None = None) -> BotApp:

@@ -4,8 +4,11 @@ Every string in a :class:`~bot.reply.Reply` is *plain text*, possibly straight f
 (a customer named ``<!channel>`` or ``*bold*``). The robust way to show such text literally is
 not to escape it into mrkdwn but to never put it in mrkdwn at all: every text object built here
 is ``plain_text`` with ``emoji: false`` (Slack shows it verbatim — no formatting, no mentions, no
-links, no ``:shortcode:`` emoji). The one mrkdwn string we send is the top-level fallback
-``text`` (notifications, screen readers), which goes through :func:`mrkdwn_escape`.
+links, no ``:shortcode:`` emoji). The mrkdwn we send: the top-level fallback ``text``
+(notifications, screen readers), which goes through :func:`mrkdwn_escape`, and ``markup``
+notices and card lines (help, refusals, errors): the bot's own words with every user- or
+store-provided part inside an escaped code span (:func:`markup_mrkdwn`), where Slack applies no
+formatting, mentions or emoji.
 
 Slack's limits (a message Slack refuses is ``invalid_blocks``) are enforced here, never trusted
 to the caller: ≤ 50 blocks, header ≤ 150, section text ≤ 3000, ≤ 10 fields of ≤ 2000, button
@@ -56,6 +59,8 @@ PICK_PREFIX = "pick"
 """``pick:<n>:<encoded template>`` — an external_select; its options come from ``Desk.suggest``."""
 
 LEVEL_EMOJI = {"ok": "✅", "info": "ℹ️", "warn": "⚠️", "error": "❌"}
+ALERT_MARK = "⛔"
+BANNER_MARK = "🧪"
 ELLIPSIS = "…"
 EMPTY = "—"
 
@@ -88,6 +93,30 @@ def fallback_escape(text: str) -> str:
     text = mrkdwn_escape(text.translate(BIDI_CONTROLS))
     text = _FORMATTING.sub(lambda m: ZWSP + m.group(0) + ZWSP, text)
     return _LINKISH.sub(lambda m: m.group(1)[0] + ZWSP + m.group(1)[1:], text)
+
+
+def markup_mrkdwn(text: str) -> str:
+    """A ``markup`` text (see ``bot.reply``) as mrkdwn: the bot's words escaped, each
+    backticked part an escaped code span (Slack applies no formatting, mentions or emoji
+    inside one). An unclosed backtick's remainder stays plain words."""
+    parts = text.split("`")
+    out: list[str] = []
+    for index, part in enumerate(parts):
+        is_code = index % 2 == 1 and index < len(parts) - 1
+        if is_code:
+            if part:
+                out.append("`" + mrkdwn_escape(part) + "`")
+        else:
+            out.append(mrkdwn_escape(part))
+    return "".join(out)
+
+
+def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict:
+    """A ``mrkdwn`` object for a ``markup`` text; plain text when the escaped form is too long."""
+    converted = markup_mrkdwn(text) if text and text.strip() else ""
+    if not converted or len(converted) > limit:
+        return plain(text, limit)
+    return {"type": "mrkdwn", "text": converted, "verbatim": True}
 
 
 def truncate(text: str, limit: int) -> str:
@@ -126,14 +155,14 @@ def _chunks(text: str, limit: int) -> list[str]:
     return [p for p in pieces if p.strip()] or [EMPTY]
 
 
-def _text_sections(lines: Sequence[str], max_sections: int) -> list[dict]:
-    chunks = _chunks("\n".join(lines), SECTION_TEXT_MAX)
+def _text_sections(lines: Sequence[str], max_sections: int, *, markup: bool = False) -> list[dict]:
+    chunks = _chunks("\n".join(lines), SECTION_TEXT_MAX // 2 if markup else SECTION_TEXT_MAX)
     if len(chunks) > max_sections:
         dropped = len(chunks) - max_sections
         log.warning("card text too long: dropped %d section(s)", dropped)
         chunks = chunks[:max_sections]
         chunks[-1] = truncate(chunks[-1] + "\n" + ELLIPSIS, SECTION_TEXT_MAX)
-    return [{"type": "section", "text": plain(c)} for c in chunks]
+    return [{"type": "section", "text": mrkdwn(c) if markup else plain(c)} for c in chunks]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,6 +288,8 @@ def _card_blocks(card: Card, ids: _Ids) -> list[dict]:
     blocks: list[dict] = []
     if card.title.strip():
         blocks.append({"type": "header", "text": plain(card.title, HEADER_MAX)})
+    if card.alert.strip():
+        blocks.append({"type": "section", "text": plain(f"{ALERT_MARK} {card.alert}")})
 
     fields = [
         plain(f"{f.label}\n{f.value or EMPTY}" if f.label.strip() else (f.value or EMPTY), FIELD_TEXT_MAX)
@@ -268,7 +299,7 @@ def _card_blocks(card: Card, ids: _Ids) -> list[dict]:
         blocks.append({"type": "section", "fields": fields[start:start + FIELDS_MAX]})
 
     if card.lines:
-        blocks.extend(_text_sections(card.lines, CARD_LINE_SECTIONS_MAX))
+        blocks.extend(_text_sections(card.lines, CARD_LINE_SECTIONS_MAX, markup=card.markup))
 
     elements: list[dict] = []
     key = card.key or "card"
@@ -301,9 +332,10 @@ def _notice_text(notice: Notice) -> str:
 
 
 def _notice_blocks(notices: Sequence[Notice]) -> list[dict]:
-    texts = [_notice_text(n) for n in notices if n.text.strip()]
+    shown = [n for n in notices if n.text.strip()]
+    texts = [_notice_text(n) for n in shown]
     if len(texts) <= NOTICE_BLOCKS_MAX:
-        return [{"type": "section", "text": plain(t)} for t in texts]
+        return [{"type": "section", "text": mrkdwn(t) if n.markup else plain(t)} for n, t in zip(shown, texts)]
     # Many notices (e.g. a shortcut over a long message): pack them into a few sections.
     return _text_sections(texts, NOTICE_BLOCKS_MAX)
 
@@ -321,7 +353,8 @@ def fallback_text(reply: Reply) -> str:
 def render(reply: Reply) -> dict:
     """``{"text": fallback, "blocks": [...]}`` for ``chat.postMessage``/``respond``/``chat.update``."""
     ids = _Ids()
-    blocks = _notice_blocks(reply.notices)
+    blocks = [_context(f"{BANNER_MARK} {reply.banner}")] if reply.banner.strip() else []
+    blocks += _notice_blocks(reply.notices)
     card_blocks = [_card_blocks(card, ids) for card in reply.cards]
 
     total = len(blocks) + sum(len(cb) for cb in card_blocks)

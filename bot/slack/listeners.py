@@ -30,7 +30,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from .. import intents
 from ..guard import Actor
-from ..reply import Reply
+from ..reply import Notice, Reply
 from .blocks import BUTTON_PREFIX, MENU_PREFIX, PICK_PREFIX, parse_pick, render, render_options
 from .approvals_channel import clicked_message
 from .poster import SlackPoster, slack_error
@@ -138,7 +138,7 @@ class Listeners:
 
     def _ephemeral(self, body: dict, respond: Respond | None, client: WebClient, reply: Reply, what: str) -> None:
         """A new message only the user sees (or the channel, when the reply is public)."""
-        message = render(reply)
+        message = render(self.desk.with_banner(reply))
         response_type = "in_channel" if reply.public else "ephemeral"
         if self._respond(respond, what, replace_original=False, response_type=response_type, **message):
             return
@@ -161,7 +161,7 @@ class Listeners:
         if not reply.replace:
             self._ephemeral(body, respond, client, reply, "click")
             return
-        message = render(reply)
+        message = render(self.desk.with_banner(reply))
         container = body.get("container") or {}
         channel, ts = _channel_id(body), container.get("message_ts") or (body.get("message") or {}).get("ts")
         if not container.get("is_ephemeral") and channel and ts:
@@ -266,8 +266,10 @@ class Listeners:
         channel = self.settings.audit_channel
         if not channel:
             return
+        # On a demo store the line carries the banner too; otherwise it stays one plain line.
+        message = self.desk.with_banner(Reply(text=line, notices=(Notice("info", line),))) if self.desk.banner else line
         try:
-            self.notify_pool.submit(self.poster.post, channel, line)
+            self.notify_pool.submit(self.poster.post, channel, message)
         except RuntimeError:
             log.warning("audit line not posted: worker pool is shut down")
 

@@ -90,6 +90,7 @@ def create_wsgi_app(runtime: Any | None = None) -> SlackWsgi:
         from ..runtime import build_runtime, configure_logging
 
         settings = load_settings()
+        settings.require_store()
         configure_logging(settings)
         settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
         runtime = build_runtime(settings)
@@ -122,7 +123,11 @@ def serve(runtime: Any, host: str = "0.0.0.0", port: int = 3000, *,
           stop: threading.Event | None = None) -> None:
     """Serve the bot until interrupted (or ``stop`` is set). ``ready(server)`` runs once listening."""
     wsgi = create_wsgi_app(runtime)
-    server = make_server(wsgi, host, port)
+    try:
+        server = make_server(wsgi, host, port)
+    except BaseException:  # e.g. the port is in use: stop the pools before the caller reports it
+        wsgi.close()
+        raise
     log.info("listening on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
     if stop is not None:
         threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()

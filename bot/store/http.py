@@ -539,6 +539,9 @@ class StoreHttp:
                 raise Unavailable("Could not reach the store" + (MAYBE_SAVED if writing else ".")) from None
             raise Unavailable(f"The store kept answering HTTP {again.status} for {self.budget:g} s.",
                               status=again.status) from None
+        cause = f"HTTP {again.status}" if again.status is not None else ("a timeout" if again.after_timeout else "a connection error")
+        log.warning("%s: Retrying %s /%s after %s (retry %d, waiting %.1f s)", self.name, method,
+                    path.split("?")[0], cause, retries, wait)
         if wait > 0:
             time.sleep(wait)
 

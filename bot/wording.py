@@ -1,0 +1,179 @@
+"""The bot's sentences: what a change is called in answers, history lines and help.
+
+Pure functions over plain values (no store, no Slack), so each wording has one home and the
+desk's handlers only pick which one to say. ``group_name`` callables turn a group id into its
+name (``CustomerService.group_name``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from .guard import Role
+from .intents import USAGE
+
+GroupName = Callable[[int], str]
+
+FLAG_NOW: dict[tuple[str, bool], str] = {
+    # (flag, new value): how the customer is after the change
+    ("enabled", True): "is now enabled",
+    ("enabled", False): "is now disabled",
+    ("mail_list", True): "is now subscribed to the mailing list",
+    ("mail_list", False): "is no longer subscribed to the mailing list",
+}
+FLAG_ALREADY: dict[tuple[str, bool], str] = {
+    ("enabled", True): "is already enabled",
+    ("enabled", False): "is already disabled",
+    ("mail_list", True): "is already subscribed to the mailing list",
+    ("mail_list", False): "isn't subscribed to the mailing list",
+}
+FLAG_DONE: dict[tuple[str, bool], str] = {
+    # a change to a flag, as a history line says it
+    ("enabled", True): "enabled the account",
+    ("enabled", False): "disabled the account",
+    ("mail_list", True): "subscribed them to the mailing list",
+    ("mail_list", False): "unsubscribed them from the mailing list",
+}
+ACTION_DONE: dict[str, str] = {
+    # actions whose history line does not come from their before/after fields
+    "delete": "deleted the account",
+    "approve": "approved the wholesale application",
+}
+ACTION_VERB: dict[str, str] = {
+    "move": "move", "enable": "enable", "disable": "disable", "subscribe": "subscribe",
+    "unsubscribe": "unsubscribe", "delete": "delete", "approve": "approve", "deny": "deny",
+    "undo": "undo a change", "history": "see the history",
+}
+
+COMMAND_ROLES: dict[str, Role] = {
+    # the least role that may use a command (commands not listed: anyone)
+    "move": Role.AGENT, "enable": Role.AGENT, "disable": Role.AGENT, "subscribe": Role.AGENT,
+    "unsubscribe": Role.AGENT, "history": Role.AGENT, "undo": Role.AGENT,
+    "delete": Role.ADMIN, "approve": Role.ADMIN, "deny": Role.ADMIN,
+}
+OTHERS_CAN: dict[Role, str] = {
+    Role.VIEWER: "Support agents (`BOT_AGENTS`) can also move, enable/disable, (un)subscribe, see history "
+                 "and undo; admins (`BOT_ADMINS`) can also delete and approve or deny applicants.",
+    Role.AGENT: "Admins (`BOT_ADMINS`) can also delete customers and approve or deny wholesale applicants.",
+    Role.ADMIN: "You may do everything here; support agents can do all but delete, approve and deny; "
+                "anyone else can only look things up.",
+}
+
+
+def flag_now(name: str, flag: str, value: bool) -> str:
+    """``Bob Stone is no longer subscribed to the mailing list.``"""
+    return f"{name} {FLAG_NOW[(flag, value)]}."
+
+
+def flag_already(name: str, flag: str, value: bool) -> str:
+    """``Bob Stone isn't subscribed to the mailing list. Nothing changed.``"""
+    return f"{name} {FLAG_ALREADY[(flag, value)]}. Nothing changed."
+
+
+def _group(value: Any, group_name: GroupName | None) -> str:
+    return group_name(value) if group_name else f"group #{value}"
+
+
+BACK_TO: dict[tuple[str, bool], str] = {
+    ("enabled", True): "enabled again",
+    ("enabled", False): "disabled again",
+    ("mail_list", True): "subscribed to the mailing list again",
+    ("mail_list", False): "unsubscribed from the mailing list again",
+}
+
+
+def undone(name: str, before: Mapping[str, Any], group_name: GroupName | None = None) -> str:
+    """``Undone: Jane Doe is back in VIP.`` — the state an undo restored."""
+    parts = [f"back in {_group(v, group_name)}" if k == "group_id" else BACK_TO[(k, bool(v))]
+             for k, v in before.items() if k == "group_id" or (k, bool(v)) in BACK_TO]
+    return f"Undone: {name} is {' and '.join(parts) or 'as before'}."
+
+
+def change_phrase(before: Mapping[str, Any], after: Mapping[str, Any], group_name: GroupName | None = None) -> str:
+    """What a change did, in words: ``moved from VIP to Wholesale``, ``disabled the account``."""
+    parts = []
+    for key, value in after.items():
+        if key == "group_id":
+            if "group_id" in before:
+                parts.append(f"moved from {_group(before['group_id'], group_name)} to {_group(value, group_name)}")
+            else:
+                parts.append(f"moved to {_group(value, group_name)}")
+        elif (key, bool(value)) in FLAG_DONE:
+            parts.append(FLAG_DONE[(key, bool(value))])
+    return ", ".join(parts) or "changed nothing"
+
+
+UNSETTLED_WORDS = {"sending": "being checked", "in doubt": "not confirmed yet, being checked"}
+"""Write-ahead rows not settled yet (``bot/writeahead.py``): the settle loop re-reads the store."""
+
+
+def history_line(entry: Any, group_name: GroupName | None = None) -> str:
+    """One line of ``history``: ``2026-12-03 16:20 UTC · @ana · moved from VIP to Wholesale``.
+
+    ``entry`` is an ``AuditEntry`` (action, outcome, before, after, detail, who, at).
+    """
+    return f"{when(entry.at)} · {entry.who} · {history_phrase(entry, group_name)}"
+
+
+def history_phrase(entry: Any, group_name: GroupName | None = None) -> str:
+    action, outcome = entry.action, entry.outcome
+    verb = ACTION_VERB.get(action, action)
+    if outcome == "done":
+        if action in ACTION_DONE:
+            return ACTION_DONE[action]
+        if action == "deny":
+            target = entry.after.get("group_id")
+            return "denied the wholesale application" + (f" (moved to {_group(target, group_name)})" if target is not None else "")
+        phrase = change_phrase(entry.before or {}, entry.after or {}, group_name)
+        if action == "undo":
+            return f"undid a change ({phrase})"
+        return phrase
+    detail = f" ({entry.detail})" if entry.detail else ""
+    if outcome == "no-op":
+        return f"tried to {verb}, nothing changed{detail}"
+    if outcome == "refused":
+        return f"was refused: may not {verb}{detail}"
+    if outcome == "failed":
+        return f"tried to {verb}, the store failed{detail}"
+    if outcome in UNSETTLED_WORDS:
+        return f"{verb} ({UNSETTLED_WORDS[outcome]}){detail}"
+    return f"{verb}: {outcome}{detail}"
+
+
+PAST: dict[str, str] = {
+    "move": "moved", "enable": "enabled", "disable": "disabled", "subscribe": "subscribed",
+    "unsubscribe": "unsubscribed", "delete": "deleted", "approve": "approved", "deny": "denied",
+}
+
+
+def change_line(who: str, action: str, email: str, before: Mapping[str, Any], after: Mapping[str, Any],
+                group_name: GroupName | None = None) -> str:
+    """The audit-channel line for a finished change: ``@ana moved jane@example.com from VIP to
+    Wholesale``, ``@ana unsubscribed bob@example.com``, ``@ana undid a change on … (…)``."""
+    if action == "move" and "group_id" in after and "group_id" in before:
+        return f"{who} moved {email} from {_group(before['group_id'], group_name)} to {_group(after['group_id'], group_name)}"
+    if action == "undo":
+        return f"{who} undid a change on {email} ({change_phrase(before, after, group_name)})"
+    if action == "deny" and "group_id" in after:
+        return f"{who} denied {email} (moved to {_group(after['group_id'], group_name)})"
+    return f"{who} {PAST.get(action, action)} {email}"
+
+
+def help_lines(role: Role) -> tuple[str, ...]:
+    """``USAGE`` lines for what ``role`` may do, then one line on what others can do."""
+    lines = [line for line in USAGE.strip().splitlines() if COMMAND_ROLES.get(_command_of(line), Role.VIEWER) <= role]
+    return (*lines, OTHERS_CAN[role])
+
+
+def _command_of(line: str) -> str:
+    """The command word a ``USAGE`` line is about (the first word inside its first backticks)."""
+    if not line.startswith("`"):
+        return ""
+    first = line[1:].split("`", 1)[0].split(" ", 1)[0]
+    return first.lower()
+
+
+def when(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC")
