@@ -12,10 +12,11 @@ from datetime import timedelta
 
 from .approvals import ApplicationBook
 from .audit import AuditLog
-from .config import Settings
+from .config import Settings, check_data_dir
 from .db import Database, SeenKeys
 from .desk import Desk
 from .guard import Guard
+from .scrub import Scrubber
 from .store.connect import StoreConnection, connect
 
 
@@ -39,6 +40,7 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    check_data_dir(settings.data_dir)
     store = connect(settings)
     db = Database(settings.data_dir)
     audit = AuditLog(db)
@@ -57,16 +59,15 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self._secrets = [s for s in secrets if s and len(s) >= 4]
+        # every variant too: any case, URL-encoded, the bare host of a URL (see bot.scrub)
+        self._scrubber = Scrubber(secrets, mask="[redacted]")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
+        if not self._scrubber:
             return True
         message = record.getMessage()
-        if any(s in message for s in self._secrets):
-            for s in self._secrets:
-                message = message.replace(s, "[redacted]")
-            record.msg, record.args = message, None
+        if self._scrubber.contains(message):
+            record.msg, record.args = self._scrubber.scrub(message), None
         return True
 
 
