@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot serve | socket | console | sandbox | poll``."""
+"""Command line: ``python -m bot serve | socket | console | sandbox | poll | check``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ COMMANDS = {
     "console": "try it in the terminal: the same bot, rendered as text",
     "sandbox": "run the embedded 3dcart-compatible demo store on its own",
     "poll": "post new wholesale applicants to APPROVALS_CHANNEL every POLL_SECONDS",
+    "check": "check the settings, the store, Slack and the state store: one OK/PROBLEM line each",
 }
 
 
@@ -46,6 +47,9 @@ def _run(command: str, rest: list[str]) -> int:
     if command == "console":
         from .console import main as console_main
         return console_main(rest)
+    if command == "check":
+        from .check import main as check_main
+        return check_main(rest)
 
     from .runtime import build_runtime, configure_logging
 
