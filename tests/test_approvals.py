@@ -164,7 +164,9 @@ def test_approve_in_the_channel_updates_the_message_in_place(approvals_bot):
     assert "@uadmin" in all_text(message)
     assert not [e for b in message["blocks"] for e in b.get("elements", []) if e.get("type") == "button"]
     assert bot.sandbox.customer(CAROL)["Enabled"] is True
-    time.sleep(0.3)  # room for a (wrong) second update from the decision listener
+    # positive control: the decision listener queues channel updates on the one-thread notify
+    # pool before the click is answered; a marker job run after them proves none is pending
+    assert bot.wsgi.app.notify_pool.submit(lambda: "ran").result(timeout=10) == "ran"
     assert [c.params["ts"] for c in fake.calls("chat.update")] == [ts]  # updated once, in place
 
     # a second click on a stale copy (the original message, buttons and all): no second write
