@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot serve | socket | console | sandbox | poll``."""
+"""Command line: ``python -m bot serve | socket | console | sandbox | poll | check``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ COMMANDS = {
     "sandbox": "run the embedded 3dcart-compatible demo store on its own",
     "poll": "post new wholesale applicants to APPROVALS_CHANNEL every POLL_SECONDS",
     "db": "db upgrade: bring the state database (DATABASE_URL, or SQLite in DATA_DIR) to the newest schema",
+    "check": "check the settings, the store, Slack and the state store: one OK/PROBLEM line each",
 }
 
 
@@ -48,6 +49,9 @@ def _run(command: str, rest: list[str]) -> int:
     if command == "console":
         from .console import main as console_main
         return console_main(rest)
+    if command == "check":
+        from .check import main as check_main
+        return check_main(rest)
 
     from .runtime import build_runtime, configure_logging
 

@@ -58,20 +58,20 @@ class Settings(BaseSettings):
 
     approvals_channel: str | None = None
     audit_channel: str | None = None
-    deny_group_id: int = 0
-    cache_ttl_seconds: float = Field(default=60.0, ge=0)
+    deny_group_id: int = Field(default=0, ge=0, le=2**31 - 1)
+    cache_ttl_seconds: float = Field(default=60.0, ge=0, le=86_400, allow_inf_nan=False)
     data_dir: Path = Path("./data")
     database_url: SecretStr | None = None
     settle_seconds: float = Field(default=120.0, ge=0)
     port: int = Field(default=3000, ge=1, le=65535)
 
-    poll_seconds: float = Field(default=60.0, gt=0)
+    poll_seconds: float = Field(default=60.0, ge=1, le=86_400, allow_inf_nan=False)
     run_poller: bool = False
-    undo_minutes: float = Field(default=15.0, ge=0)
-    store_timeout_seconds: float = Field(default=10.0, gt=0)
-    store_requests_per_second: float = Field(default=2.0, gt=0)
-    store_burst: int = Field(default=40, ge=1)
-    listener_threads: int = Field(default=32, ge=1)
+    undo_minutes: float = Field(default=15.0, ge=0, le=10_080, allow_inf_nan=False)
+    store_timeout_seconds: float = Field(default=10.0, ge=0.1, le=300, allow_inf_nan=False)
+    store_requests_per_second: float = Field(default=2.0, ge=0.01, le=1000, allow_inf_nan=False)
+    store_burst: int = Field(default=40, ge=1, le=10_000)
+    listener_threads: int = Field(default=32, ge=1, le=512)
     log_level: str = "INFO"
     sandbox: str | None = None
     """``SANDBOX``: the embedded demo store to run on (see ``SANDBOX_STORES``); unset = none."""
@@ -160,12 +160,40 @@ class Settings(BaseSettings):
             raise ConfigError("Missing setting: " + ", ".join(missing))
 
 
+def _expected(name: str) -> str:
+    """What a numeric setting accepts, from its field constraints (for the error message)."""
+    field = Settings.model_fields.get(name.lower())
+    if field is None or field.annotation not in (int, float):
+        return "check its format"
+    low = high = None
+    for rule in field.metadata:
+        low = getattr(rule, "ge", None) if getattr(rule, "ge", None) is not None else low
+        low = getattr(rule, "gt", None) if getattr(rule, "gt", None) is not None else low
+        high = getattr(rule, "le", None) if getattr(rule, "le", None) is not None else high
+    kind = "a whole number" if field.annotation is int else "a finite number"
+    return f"expected {kind} from {low:g} to {high:g}" if low is not None and high is not None else f"expected {kind}"
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read settings; turn validation problems into a ``ConfigError`` that names variables only."""
+    """Read settings; turn validation problems into a ``ConfigError`` that names variables only
+    (and, for numbers, the range they accept — never the value given)."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         names = sorted({str(err["loc"][0]).upper() for err in exc.errors() if err.get("loc")})
-        raise ConfigError("Invalid setting: " + ", ".join(names) + " (check its format)") from None
+        raise ConfigError("Invalid setting: " + "; ".join(f"{n} ({_expected(n)})" for n in names)) from None
     settings.check_store_credentials()
     return settings
+
+
+def check_data_dir(path: Path) -> None:
+    """``DATA_DIR`` must be a directory the bot can create and write: one clear line otherwise."""
+    probe = Path(path) / ".write-test"
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"DATA_DIR is not a writable directory ({reason.lower()}): set DATA_DIR to one the bot "
+                          "can create and write.") from None

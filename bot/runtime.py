@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from .approvals import ApplicationBook
 from .audit import AuditLog
-from .config import ConfigError, Settings
+from .config import ConfigError, Settings, check_data_dir
 from .db import Database, SeenKeys
 from .desk import Desk
 from .guard import Guard
@@ -22,6 +22,7 @@ from .state.locks import LocalLease, LocalLocks, Lease, Locks, RedisLease, Redis
 from .state.seen import FirstSeen, RedisSeenKeys
 from .state.shared import SharedRedis, connect_redis
 from .reply import DEMO_BANNER
+from .scrub import Scrubber
 from .store.connect import StoreConnection, connect
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    if settings.database_url is None:
+        check_data_dir(settings.data_dir)
     shared = connect_shared(settings)
     db = open_database(settings)
     store = connect(settings, shared=shared)
@@ -141,16 +144,15 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self._secrets = [s for s in secrets if s and len(s) >= 4]
+        # every variant too: any case, URL-encoded, the bare host of a URL (see bot.scrub)
+        self._scrubber = Scrubber(secrets, mask="[redacted]")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
+        if not self._scrubber:
             return True
         message = record.getMessage()
-        if any(s in message for s in self._secrets):
-            for s in self._secrets:
-                message = message.replace(s, "[redacted]")
-            record.msg, record.args = message, None
+        if self._scrubber.contains(message):
+            record.msg, record.args = self._scrubber.scrub(message), None
         return True
 
 

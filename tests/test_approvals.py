@@ -164,7 +164,9 @@ def test_approve_in_the_channel_updates_the_message_in_place(approvals_bot):
     assert "@uadmin" in all_text(message)
     assert not [e for b in message["blocks"] for e in b.get("elements", []) if e.get("type") == "button"]
     assert bot.sandbox.customer(CAROL)["Enabled"] is True
-    time.sleep(0.3)  # room for a (wrong) second update from the decision listener
+    # positive control: the decision listener queues channel updates on the one-thread notify
+    # pool before the click is answered; a marker job run after them proves none is pending
+    assert bot.wsgi.app.notify_pool.submit(lambda: "ran").result(timeout=10) == "ran"
     assert [c.params["ts"] for c in fake.calls("chat.update")] == [ts]  # updated once, in place
 
     # a second click on a stale copy (the original message, buttons and all): no second write
@@ -220,3 +222,26 @@ def test_applicants_show_since_when_they_wait_and_it_does_not_move(service, tmp_
     time.sleep(1.1)
     assert waiting_since(desk.handle(Pending(), Actor("UADMIN"))) == first
     assert waiting_since(desk.applicant_reply(service.get(CAROL)))["Carol Reyes"] == first["Carol Reyes"]
+
+
+def test_a_forged_look_click_on_the_channel_post_never_replaces_it(approvals_bot):
+    """Reproducer (issue 11, item 5): a viewer's forged ``look:1`` click on Carol's applicant post
+    replaced it with Jane's card (email, phone, credit) for the whole channel."""
+    bot, fake = approvals_bot
+    post_applicants(bot)
+    posted = channel_messages(fake, "CAPPROVALS")
+    ts = next(ts for ts, m in posted.items() if "carol@example.com" in all_text(m))
+    before = fake.messages[("CAPPROVALS", ts)]
+    element = find_element(before, label="Approve")
+    forged = {**action_for(element), "value": "look:1"}
+    url = fake.response_url(channel="CAPPROVALS", user="UVIEWER", source_ts=ts)
+    body = block_actions(forged, user_id="UVIEWER", response_url=url, message=before,
+                         channel_id="CAPPROVALS", message_ts=ts, ephemeral=False)
+    assert bot.post(body).status_code == 200
+    answer = fake.wait_response(url)  # positive control: the click was served...
+    assert "Jane" in all_text(answer.payload) and answer.payload.get("response_type") == "ephemeral"
+    assert not answer.payload.get("replace_original")
+    # ...and the channel post is untouched: no chat.update, no replace through response_url
+    assert fake.calls("chat.update") == []
+    assert fake.messages[("CAPPROVALS", ts)] == before
+    assert "jane@example.com" not in all_text(fake.messages[("CAPPROVALS", ts)])

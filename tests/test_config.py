@@ -115,3 +115,43 @@ def test_cli_refuses_partial_credentials_without_echoing(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "THREEDCART_SECURE_URL" in proc.stderr and SECRET not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("UNDO_MINUTES", "inf"), ("UNDO_MINUTES", "1e20"), ("POLL_SECONDS", "inf"), ("POLL_SECONDS", "nan"),
+    ("STORE_TIMEOUT_SECONDS", "inf"), ("STORE_TIMEOUT_SECONDS", "0"), ("CACHE_TTL_SECONDS", "-1"),
+    ("STORE_REQUESTS_PER_SECOND", "1e400"), ("STORE_BURST", "0"), ("LISTENER_THREADS", "100000"),
+    ("PORT", "70000"), ("DENY_GROUP_ID", "-3"),
+])
+def test_every_number_is_finite_and_in_range(monkeypatch, name, value):
+    """Reproducer: ``UNDO_MINUTES=inf`` / ``1e20`` crashed at start, ``POLL_SECONDS=inf`` killed
+    the poller, ``STORE_TIMEOUT_SECONDS=inf`` failed every store call."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert name in message and "from" in message  # names the variable and the range it accepts
+    assert value not in message.replace(name, "").replace(" from 0 ", " ").replace(" 0.1 ", " ") or value == "0"
+
+
+def test_an_unusable_data_dir_is_one_line_naming_it(tmp_path):
+    from bot.config import check_data_dir
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError) as caught:
+        check_data_dir(blocker / "data")
+    assert "DATA_DIR" in str(caught.value) and "\n" not in str(caught.value)
+    check_data_dir(tmp_path / "fine")  # positive control: a usable one passes
+    assert (tmp_path / "fine").is_dir()
+
+
+def test_the_cli_names_an_unusable_data_dir_without_a_traceback(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(blocker / "data"), "SLACK_BOT_TOKEN": "xoxb-1",
+           "SLACK_SIGNING_SECRET": "s", "HOME": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-m", "bot", "serve"], env=env, capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)
+    assert run.returncode == 2
+    assert "DATA_DIR" in run.stderr and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1

@@ -453,16 +453,17 @@ def test_a_failed_chat_update_is_logged_with_its_code_and_answered_through_respo
         make_env: Callable[..., Env], caplog: pytest.LogCaptureFixture, error: str, times: int) -> None:
     """``ratelimited`` 3 times: the client's two 429 retries are used up before it gives up."""
     env = make_env()
-    card = env.slack.command("jane@example.com", AGENT)
-    ts = env.fake.add_message("C0TEST", card)
+    # a decision on a channel message is what updates it in place (anything else answers privately)
+    pending = env.slack.command("pending", ADMIN)
+    ts = env.fake.add_message("C0TEST", pending)
     env.fake.fail_next("chat.update", error, times=times, retry_after=1)
-    url, body = env.slack.click_body(card, AGENT, label="Disable", ephemeral=False, message_ts=ts)
+    url, body = env.slack.click_body(pending, ADMIN, label="Approve", ephemeral=False, message_ts=ts)
     started = time.monotonic()
     assert env.bot.post(body).status_code == 200
     post = env.fake.wait_response(url, timeout=BOUND)
     assert time.monotonic() - started < BOUND
     assert post.ok and post.payload["replace_original"] is True
-    assert "Jane Doe is now disabled" in all_text(post.payload)
+    assert "Approved by" in all_text(post.payload)
     assert [c.error for c in env.fake.calls("chat.update")] == [error] * times
     env.fake.wait_for(lambda: warnings_with(caplog, "chat.update failed", f"({error})"))
     assert len(env.store.writes()) == 1  # the answer failing is no reason to write again

@@ -247,3 +247,52 @@ def test_demo_data_matches_the_docstring(sandbox: SandboxStore) -> None:
     assert (jane["BillingFirstName"], jane["BillingLastName"], jane["BillingCompany"], jane["Enabled"]) == ("Jane", "Doe", "Acme Ltd", True)
     assert [c["CustomerID"] for c in customers if c["CustomerGroupID"] == 0] == [4]
     assert any(c["Enabled"] and c["CustomerGroupID"] == 4 for c in customers)
+
+
+# ---------------------------------------------------------------------- like the real API (issue 11, item 12)
+
+
+@pytest.mark.parametrize("body", [
+    '{"TotalStoreCredit": 1e400}', '{"TotalStoreCredit": ' + "9" * 401 + "}", '{"CustomerGroupID": 1e400}',
+    '{"CustomerGroupID": ' + "9" * 401 + "}", '{"CustomerGroupID": 1e20}', '{"Enabled": 1e400}',
+    '[{"CustomerID": 1e400, "Enabled": true}]', '{"Comments": ["a", "b"]}', '{"Email": {"x": 1}}',
+    '{"BillingFirstName": NaN}', "[" * 100_000, '{"CustomerID": ' + "9" * 5000 + "}",
+])
+def test_no_input_gets_a_500(sandbox: SandboxStore, body: str) -> None:
+    """Reproducer: ``1e400`` or a 401-digit credit answered 500; arrays were stored in strings."""
+    before = sandbox.customer(1)
+    for method, path in (("PUT", "Customers/1"), ("PUT", "Customers"), ("POST", "Customers")):
+        answer = call(sandbox, method, path, data=body, headers={**auth(sandbox), "Content-Type": "application/json"})
+        assert answer.status_code in (400, 404) or answer.json()[0]["Status"] == "400", (method, path, answer.text)
+    assert sandbox.customer(1) == before
+
+
+def test_json_property_names_bind_in_any_case(sandbox: SandboxStore) -> None:
+    """Reproducer: ``{"enabled": false}`` answered "updated" and changed nothing."""
+    answer = call(sandbox, "PUT", "Customers/1", json={"enabled": False, "MAILLIST": True})
+    assert answer.status_code == 200
+    record = sandbox.customer(1)
+    assert record["Enabled"] is False and record["MailList"] is True
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "application/xml"])
+def test_a_body_that_is_not_declared_json_is_415(sandbox: SandboxStore, content_type: str | None) -> None:
+    headers = {**auth(sandbox), **({"Content-Type": content_type} if content_type else {})}
+    answer = call(sandbox, "PUT", "Customers/1", data=b'{"Enabled": false}', headers=headers)
+    assert answer.status_code == 415
+    assert sandbox.customer(1)["Enabled"] is True
+    ok = call(sandbox, "PUT", "Customers/1", data=b'{"Enabled": false}',
+              headers={**auth(sandbox), "Content-Type": "application/json; charset=utf-8"})
+    assert ok.status_code == 200 and sandbox.customer(1)["Enabled"] is False
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS"])
+def test_head_and_options_are_405_json_like_the_real_server(sandbox: SandboxStore, method: str) -> None:
+    """Reproducer: HEAD/OPTIONS got http.server's HTML 501."""
+    answer = call(sandbox, method, "Customers")
+    assert answer.status_code == 405
+    assert answer.headers["Content-Type"].startswith("application/json")
+    if method == "OPTIONS":
+        assert method in answer.json()["Message"]
+    else:
+        assert answer.content == b""

@@ -257,40 +257,65 @@ def test_the_same_click_delivered_three_times_writes_once(slack: Slack) -> None:
     assert slack.customer(JANE)["Enabled"] is False
 
 
-def test_click_on_a_channel_message_updates_it_with_chat_update(slack: Slack) -> None:
-    card = slack.command("jane@example.com", AGENT)
-    ts = slack.fake.add_message("C0TEST", card)
-    url, body = slack.click_body(card, AGENT, label="Disable", ephemeral=False, message_ts=ts)
+def _applicant_in_channel(slack: Slack) -> tuple[dict, str]:
+    """Carol's applicant card (Approve / Deny), as a message in C0TEST: a decision's home."""
+    listing = slack.command("pending", ADMIN)
+    ts = slack.fake.add_message("C0TEST", listing)
+    return listing, ts
+
+
+def _approve_carol_body(slack: Slack, listing: dict, ts: str) -> tuple[str, bytes]:
+    element = next(e for b in listing["blocks"] for e in b.get("elements", [])
+                   if e.get("type") == "button" and e.get("value") == f"appr:{CAROL}")
+    url = slack.fake.response_url(channel="C0TEST", user=ADMIN, source_ts=ts)
+    return url, block_actions(action_for(element), user_id=ADMIN, response_url=url, message=listing,
+                              channel_id="C0TEST", message_ts=ts, ephemeral=False)
+
+
+def test_a_decision_click_on_a_channel_message_updates_it_with_chat_update(slack: Slack) -> None:
+    listing, ts = _applicant_in_channel(slack)
+    url, body = _approve_carol_body(slack, listing, ts)
     assert slack.bot.post(body).status_code == 200
     update = slack.fake.wait_for(lambda: slack.fake.calls("chat.update"))[0]
     assert update.ok and update.params["channel"] == "C0TEST" and update.params["ts"] == ts
     assert_valid_message(update.params)
-    assert "Disabled" in all_text(slack.fake.messages[("C0TEST", ts)])
+    assert "Approved" in all_text(slack.fake.messages[("C0TEST", ts)])
     assert slack.fake.responses(url) == []
+
+
+def test_any_other_click_on_a_channel_message_answers_privately(slack: Slack) -> None:
+    """Issue 11, item 5: only decision results update a channel post."""
+    card = slack.command("jane@example.com", AGENT)
+    ts = slack.fake.add_message("C0TEST", card)
+    url, body = slack.click_body(card, AGENT, label="Disable", ephemeral=False, message_ts=ts)
+    assert slack.bot.post(body).status_code == 200
+    post = slack.fake.wait_response(url)
+    assert "now disabled" in all_text(post.payload) and post.payload.get("response_type") == "ephemeral"
+    assert not post.payload.get("replace_original")
+    assert slack.fake.calls("chat.update") == []
+    assert slack.fake.messages[("C0TEST", ts)] == card
 
 
 @pytest.mark.parametrize("error", ["message_not_found", "invalid_blocks", "channel_not_found"])
 def test_failed_chat_update_falls_back_to_respond(slack: Slack, error: str) -> None:
-    card = slack.command("jane@example.com", AGENT)
-    ts = slack.fake.add_message("C0TEST", card)
+    listing, ts = _applicant_in_channel(slack)
     slack.fake.fail_next("chat.update", error)
-    url, body = slack.click_body(card, AGENT, label="Disable", ephemeral=False, message_ts=ts)
+    url, body = _approve_carol_body(slack, listing, ts)
     assert slack.bot.post(body).status_code == 200
     post = slack.fake.wait_response(url)
     assert post.payload["replace_original"] is True
-    assert "Disabled" in all_text(post.payload)
+    assert "Approved" in all_text(post.payload)
     assert [c.error for c in slack.fake.calls("chat.update")] == [error]
 
 
 def test_rate_limited_chat_update_is_retried(slack: Slack) -> None:
-    card = slack.command("jane@example.com", AGENT)
-    ts = slack.fake.add_message("C0TEST", card)
+    listing, ts = _applicant_in_channel(slack)
     slack.fake.fail_next("chat.update", "ratelimited", retry_after=1)
-    _, body = slack.click_body(card, AGENT, label="Disable", ephemeral=False, message_ts=ts)
+    _, body = _approve_carol_body(slack, listing, ts)
     assert slack.bot.post(body).status_code == 200
     calls = slack.fake.wait_for(lambda: (lambda c: c if len(c) == 2 else None)(slack.fake.calls("chat.update")))
     assert [c.error for c in calls] == ["ratelimited", None]
-    assert "Disabled" in all_text(slack.fake.messages[("C0TEST", ts)])
+    assert "Approved" in all_text(slack.fake.messages[("C0TEST", ts)])
 
 
 # ------------------------------------------------------------------------------ shortcut, big stores

@@ -31,6 +31,7 @@ from ..config import ConfigError, Settings
 from . import listeners
 from ..approvals import Poller
 from .approvals_channel import approvals_poller, start_if_enabled
+from .pools import WatchedPool
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def build_app(runtime: Any, *, client: WebClient | None = None) -> BotApp:
         signing_secret=signing_secret or "",
         request_verification_enabled=True,
         token_verification_enabled=False,  # start without calling auth.test
-        work_pool=ThreadPoolExecutor(max_workers=DESK_WORKERS, thread_name_prefix="desk"),
+        work_pool=WatchedPool(DESK_WORKERS, thread_name_prefix="desk"),
         listener_pool=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
     )
     app.listeners = listeners.register(app, runtime, app.work_pool, app.notify_pool)

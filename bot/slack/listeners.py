@@ -14,6 +14,7 @@ of showing a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -45,6 +46,9 @@ PICK_RE = re.compile(rf"^{PICK_PREFIX}:")
 SORRY = "Something went wrong — try again."
 OUT_OF_DATE = "That button is out of date — run /customer again."
 NO_EMAIL = "No email address in that message."
+
+UPDATES_CHANNEL_POSTS: frozenset[type] = frozenset({intents.Approve, intents.Deny})
+"""The only clicks whose result may replace a (non-ephemeral) channel message: decisions."""
 
 SUGGEST_WORKERS = 4
 SUGGEST_SECONDS = 2.0
@@ -218,11 +222,17 @@ class Listeners:
             intent = intents.decode(value) if value else None
             if intent is None:
                 return Reply.notice("warn", OUT_OF_DATE, replace=False)
-            token = clicked_message.set(_clicked(body))
+            clicked = _clicked(body)
+            token = clicked_message.set(clicked)
             try:
-                return self.desk.handle(intent, actor)
+                reply = self.desk.handle(intent, actor)
             finally:
                 clicked_message.reset(token)
+            if clicked is not None and type(intent) not in UPDATES_CHANNEL_POSTS:
+                # a channel message (the approvals post) is shared: only a decision may change
+                # it; anything else (a forged "look" click, a refusal) answers only the clicker
+                reply = dataclasses.replace(reply, replace=False, public=False)
+            return reply
 
         self.submit(Job(
             name=f"action {action.get('action_id', '')[:40]}",

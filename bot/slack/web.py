@@ -1,4 +1,5 @@
-"""WSGI entry point: ``POST /slack/events`` → Bolt, ``GET /healthz`` → 200, anything else 404.
+"""WSGI entry point: ``POST /slack/events`` → Bolt, ``GET /healthz`` → 200 (503 when the desk
+pool is stuck), anything else 404. A body over 1 MB gets 413 before it is read.
 
 Production (one process, many threads — the desk's cache and single-flight live in-process)::
 
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+MAX_BODY_BYTES = 1024 * 1024
+"""Slack's payloads are a few KB; anything over 1 MB is refused (413) before it is read."""
 
 
 class SlackWsgi:
@@ -48,18 +51,27 @@ class SlackWsgi:
 
     def health(self) -> dict:
         settings = self.runtime.settings
-        return {"ok": True, "store": "sandbox" if settings.sandbox_mode else "3dcart"}
+        answer: dict = {"ok": True, "store": "sandbox" if settings.sandbox_mode else "3dcart"}
+        stalled = getattr(self.app.work_pool, "stalled_for", lambda: 0.0)()
+        if stalled > settings.store_timeout_seconds:
+            # every store call ends within its deadline: a pool stuck longer than that is broken
+            answer.update(ok=False, problem=f"all desk workers busy for {stalled:.0f} s")
+        return answer
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "") or "/"
         if path == EVENTS_PATH and method == "POST":
+            if _too_large(environ):
+                return _respond(start_response, "413 Payload Too Large", "", "text/plain; charset=utf-8")
             if not _plausible_timestamp(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")):
                 # slack_sdk's verifier calls int() on it unguarded: answer 401, not a 500 traceback
                 return _respond(start_response, "401 Unauthorized", "", "text/plain; charset=utf-8")
             return self.handler(environ, start_response)
         if path == HEALTH_PATH and method == "GET":
-            return _respond(start_response, "200 OK", json.dumps(self.health()), "application/json")
+            health = self.health()
+            status = "200 OK" if health["ok"] else "503 Service Unavailable"
+            return _respond(start_response, status, json.dumps(health), "application/json")
         return _respond(start_response, "404 Not Found", "Not Found", "text/plain; charset=utf-8")
 
     def close(self) -> None:
@@ -74,6 +86,14 @@ class SlackWsgi:
 def _plausible_timestamp(value: str) -> bool:
     """A Slack request timestamp is whole seconds in ASCII digits; anything else is forged."""
     return value.isascii() and value.isdigit() and len(value) <= 12
+
+
+def _too_large(environ: dict) -> bool:
+    """A body declared over ``MAX_BODY_BYTES`` (or with an unreadable length) is refused unread."""
+    declared = (environ.get("CONTENT_LENGTH") or "").strip()
+    if not declared:
+        return False
+    return not declared.isdigit() or int(declared) > MAX_BODY_BYTES
 
 
 def _respond(start_response: Callable, status: str, body: str, content_type: str) -> list[bytes]:

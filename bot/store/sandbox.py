@@ -89,6 +89,8 @@ NO_GROUPS = "There are no Customer Groups."
 GROUP_MISSING = "The specified Customer Group does not exist."
 PAST_END = "Offset amount exceeds the total number of records"
 INVALID = "The request is invalid."
+UNSUPPORTED_MEDIA = ("The request entity's media type is not supported for this resource "
+                     "(send Content-Type: application/json).")
 
 CUSTOMER_DEFAULTS: dict[str, Any] = {
     "CustomerID": 0, "Email": "", "Password": "", "BillingCompany": "", "BillingFirstName": "",
@@ -240,19 +242,33 @@ def _coerce(name: str, value: Any) -> Any:
     if name in _INT_FIELDS:
         if isinstance(value, bool):
             raise ValueError(name)
-        if isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value)):
-            return int(value)
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,10}\s*", value)):
+            number = int(value)
+            if not -2**31 <= number < 2**31:  # Int32 in the real API
+                raise ValueError(name)
+            return number
+        if isinstance(value, float) and value.is_integer() and -2**31 <= value < 2**31:
             return int(value)
         raise ValueError(name)
     if name in _FLOAT_FIELDS:
-        if isinstance(value, bool):
+        if isinstance(value, (bool, list, dict)):
             raise ValueError(name)
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a 401-digit integer
+            raise ValueError(name) from None
         if not math.isfinite(number):
             raise ValueError(name)
         return number
+    if isinstance(value, (list, dict)):  # Json.NET cannot bind an array or object to a string
+        raise ValueError(name)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(name)
     return "" if value is None else str(value)
+
+
+_FIELD_NAMES = {name.lower(): name for name in (*CUSTOMER_DEFAULTS, *GROUP_DEFAULTS)}
+"""Lower-case property name → the documented one."""
 
 
 def _filter_matches(stored: str, wanted: str, *, substring: bool = False) -> bool:
@@ -262,7 +278,7 @@ def _filter_matches(stored: str, wanted: str, *, substring: bool = False) -> boo
 def _as_int(value: Any) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0
 
 
@@ -359,6 +375,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PATCH(self) -> None:  # noqa: N802
         self._serve("PATCH")
+
+    def do_HEAD(self) -> None:  # noqa: N802 — ASP.NET Web API maps no route to HEAD: 405, no body
+        self._serve("HEAD")
+
+    def do_OPTIONS(self) -> None:  # noqa: N802 — no CORS on the API: 405 like any other verb
+        self._serve("OPTIONS")
 
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -783,9 +805,9 @@ class SandboxStore:
             reply = self._serve_api(method, path, query, headers, body)
         except _Reply as answer:
             reply = answer
-        except Exception:  # noqa: BLE001 — a sandbox bug answers 500 like a real server would
+        except Exception:  # noqa: BLE001 — no input may cause a 500: whatever broke, it was the input
             log.exception("sandbox failed on %s %s", method, path)
-            reply = _message(500, "An error has occurred.")
+            reply = _message(400, INVALID)
         if drip:
             reply.drip, reply.stopping = drip, self._stopping
         return reply
@@ -793,6 +815,9 @@ class SandboxStore:
     def _serve_api(self, method: str, path: str, query: dict[str, str], headers: Any, body: bytes) -> _Reply:
         if not self._authorized(headers):
             return _message(401, AUTH_FAILURE)
+        if method in ("POST", "PUT") and not _is_json(headers.get("Content-Type")):
+            # ASP.NET Web API has no formatter for it: 415 before the body is looked at
+            return _message(415, UNSUPPORTED_MEDIA)
         return self._route(method, path, {k.lower(): v for k, v in query.items() if v.strip()}, body)
 
     def _serve_control(self, method: str, body: bytes) -> _Reply:
@@ -890,9 +915,9 @@ class SandboxStore:
                     raise _message(404, missing)
                 return _Reply(200, [self._served(record)])
         if method == "PUT":
-            items = _json_items(body)
-            if len(items) != 1:
+            if not body.lstrip().startswith(b"{"):  # one record: one object, as the docs show
                 raise _message(400, INVALID)
+            items = _json_items(body)
             result = update(record_id, items[0])
             return _Reply(int(result["Status"]), [result])
         if method == "DELETE":
@@ -1071,15 +1096,16 @@ class SandboxStore:
 
 
 def _json_items(body: bytes) -> list[dict[str, Any]]:
-    """A write body: an array of objects, or one object."""
+    """A write body: an array of objects, or one object. Property names bind case-insensitively
+    (``{"enabled": false}`` sets ``Enabled``), as ASP.NET Web API's JSON formatter does."""
     try:
         data = json.loads(body or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _message(400, INVALID) from None
     items = data if isinstance(data, list) else [data]
     if not items or not all(isinstance(item, dict) for item in items):
         raise _message(400, INVALID)
-    return items
+    return [{_FIELD_NAMES.get(str(k).lower(), k): v for k, v in item.items()} for item in items]
 
 
 def _logged_body(body: bytes) -> Any:
@@ -1087,7 +1113,7 @@ def _logged_body(body: bytes) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body.decode("utf-8", errors="replace")
 
 
@@ -1118,6 +1144,11 @@ def _parse_date(value: str | None) -> datetime | None:
 
 def _not_allowed(method: str) -> _Reply:
     return _Reply(405, {"Message": f"The requested resource does not support http method '{method}'."})
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media in ("application/json", "text/json")
 
 
 # ---------------------------------------------------------------------- command line

@@ -1,0 +1,186 @@
+"""``python -m bot check``: is this configuration ready to run? One line per check, exit 0 or 1.
+
+Checks are a table (``CHECKS``): each entry is a name and a function of the settings that
+returns what it found (the OK line) or raises ``Problem`` (the problem line). Adding a check —
+say, for a new state store — is one entry. A check never prints a secret: messages name
+variables, and store / Slack errors are the already-scrubbed typed errors.
+
+* ``settings`` — every setting valid; ``DATA_DIR`` writable.
+* ``store``    — one request to the store with the configured credentials (the group count);
+  in sandbox mode (no ``THREEDCART_*`` credentials) it says so instead.
+* ``slack``    — Slack's ``auth.test`` with ``SLACK_BOT_TOKEN``.
+* ``state``    — the SQLite database under ``DATA_DIR`` opens and answers.
+* ``database`` / ``redis`` — ``DATABASE_URL`` / ``REDIS_URL`` answer, when those settings exist
+  and are set (they come with the shared-state work; until then these report "not set").
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from .config import ConfigError, Settings, check_data_dir, load_settings
+
+
+class Problem(Exception):
+    """What a check found wrong, as one line (names variables, never values)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    run: Callable[[Settings], str]
+
+
+def check_settings(settings: Settings) -> str:
+    check_data_dir(settings.data_dir)
+    mode = "sandbox (demo store)" if settings.sandbox_mode else "3dcart store"
+    return f"valid; DATA_DIR writable; {mode}"
+
+
+def check_store(settings: Settings) -> str:
+    from .store.errors import StoreError
+    from .store.threedcart import ThreeDCartClient
+
+    if settings.sandbox_mode:
+        return "no THREEDCART_* credentials: the bot runs on the embedded demo sandbox (no real store)"
+    client = ThreeDCartClient(
+        settings.threedcart_api_url,
+        settings.secret(settings.threedcart_secure_url) or "",
+        settings.secret(settings.threedcart_private_key) or "",
+        settings.secret(settings.threedcart_token) or "",
+        timeout=settings.store_timeout_seconds, total_budget=settings.store_timeout_seconds,
+        requests_per_second=None, retries=0,
+    )
+    try:
+        groups = client.count_groups()
+    except StoreError as exc:
+        raise Problem(exc.message) from None
+    finally:
+        client.close()
+    return f"reached {settings.threedcart_api_url} with the credentials ({groups} customer groups)"
+
+
+def check_slack(settings: Settings) -> str:
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    token = settings.secret(settings.slack_bot_token)
+    if not token:
+        raise Problem("SLACK_BOT_TOKEN is not set")
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    try:
+        answer = WebClient(token=token, base_url=base_url, timeout=10).auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error", "error") if exc.response is not None else "error"
+        raise Problem(f"Slack refused SLACK_BOT_TOKEN (auth.test: {error})") from None
+    except (SlackClientError, OSError) as exc:
+        raise Problem(f"could not reach Slack at SLACK_API_URL ({type(exc).__name__})") from None
+    return f"auth.test ok: bot {answer.get('user', '?')} in {answer.get('team', '?')}"
+
+
+def check_state(settings: Settings) -> str:
+    from .db import Database
+
+    try:
+        db = Database(settings.data_dir)
+        try:
+            with db.connection() as conn:
+                conn.execute("SELECT 1").fetchone()
+        finally:
+            db.close()
+    except Exception as exc:  # noqa: BLE001 — any failure is the one line
+        raise Problem(f"the SQLite database under DATA_DIR does not open ({type(exc).__name__})") from None
+    return "SQLite database under DATA_DIR opens"
+
+
+def check_database(settings: Settings) -> str:
+    url = _optional_secret(settings, "database_url")
+    if not url:
+        return "DATABASE_URL not set (SQLite under DATA_DIR is used)"
+    try:
+        import sqlalchemy
+    except ImportError:
+        raise Problem("DATABASE_URL is set but SQLAlchemy is not installed") from None
+    try:
+        engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
+        try:
+            with engine.connect() as conn:
+                conn.execute(sqlalchemy.text("SELECT 1"))
+        finally:
+            engine.dispose()
+    except Exception as exc:  # noqa: BLE001
+        raise Problem(f"DATABASE_URL does not answer ({type(exc).__name__})") from None
+    return "DATABASE_URL answers"
+
+
+def check_redis(settings: Settings) -> str:
+    url = _optional_secret(settings, "redis_url")
+    if not url:
+        return "REDIS_URL not set (cache and locks are per process)"
+    try:
+        import redis
+    except ImportError:
+        raise Problem("REDIS_URL is set but redis-py is not installed") from None
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception as exc:  # noqa: BLE001
+        raise Problem(f"REDIS_URL does not answer ({type(exc).__name__})") from None
+    return "REDIS_URL answers"
+
+
+def _optional_secret(settings: Settings, name: str) -> str | None:
+    """A setting another part of the bot may define (plain or SecretStr); None when absent."""
+    value = getattr(settings, name, None)
+    if value is None:
+        return None
+    if hasattr(value, "get_secret_value"):
+        value = value.get_secret_value()
+    return str(value).strip() or None
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("settings", check_settings),
+    Check("store", check_store),
+    Check("slack", check_slack),
+    Check("state", check_state),
+    Check("database", check_database),
+    Check("redis", check_redis),
+)
+
+
+def run(settings: Settings | None, out: TextIO, *, problem: str | None = None) -> int:
+    """Run every check, print one line each; 0 when all are OK, else 1."""
+    width = max(len(c.name) for c in CHECKS)
+    failed = False
+    for check in CHECKS:
+        if settings is None:
+            ok, line = False, (problem or "settings did not load") if check.name == "settings" else "skipped (settings)"
+        else:
+            try:
+                ok, line = True, check.run(settings)
+            except (Problem, ConfigError) as exc:
+                ok, line = False, str(exc)
+            except Exception as exc:  # noqa: BLE001 — a check must never end in a traceback
+                ok, line = False, f"unexpected {type(exc).__name__}"
+        failed = failed or not ok
+        print(f"{'OK     ' if ok else 'PROBLEM'}  {check.name.ljust(width)}  {line}", file=out)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        return run(None, out, problem=str(exc))
+    return run(settings, out)
+
+
+__all__ = ["CHECKS", "Check", "Problem", "main", "run"]
