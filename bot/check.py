@@ -81,19 +81,29 @@ def check_slack(settings: Settings) -> str:
     return f"auth.test ok: bot {answer.get('user', '?')} in {answer.get('team', '?')}"
 
 
-def check_state(settings: Settings) -> str:
-    from .db import Database
+def _open_state(settings: Settings, url: str | None) -> str:
+    """Open the state database without migrating it; say which schema revision it is at."""
+    from .state.engine import Database
+    from .state.migrate import current, head
 
+    db = Database(settings.data_dir, url=url, migrate=False)
     try:
-        db = Database(settings.data_dir)
-        try:
-            with db.connection() as conn:
-                conn.execute("SELECT 1").fetchone()
-        finally:
-            db.close()
+        revision = current(db)
+    finally:
+        db.close()
+    latest = head()
+    if revision == latest:
+        return f"schema up to date ({revision})"
+    return f"schema at {revision or 'none'}; the next start upgrades it to {latest}"
+
+
+def check_state(settings: Settings) -> str:
+    if _optional_secret(settings, "database_url"):
+        return "state is in DATABASE_URL (see the database line); DATA_DIR holds only the console log"
+    try:
+        return "SQLite database under DATA_DIR opens; " + _open_state(settings, None)
     except Exception as exc:  # noqa: BLE001 — any failure is the one line
         raise Problem(f"the SQLite database under DATA_DIR does not open ({type(exc).__name__})") from None
-    return "SQLite database under DATA_DIR opens"
 
 
 def check_database(settings: Settings) -> str:
@@ -101,37 +111,27 @@ def check_database(settings: Settings) -> str:
     if not url:
         return "DATABASE_URL not set (SQLite under DATA_DIR is used)"
     try:
-        import sqlalchemy
-    except ImportError:
-        raise Problem("DATABASE_URL is set but SQLAlchemy is not installed") from None
-    try:
-        engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
-        try:
-            with engine.connect() as conn:
-                conn.execute(sqlalchemy.text("SELECT 1"))
-        finally:
-            engine.dispose()
-    except Exception as exc:  # noqa: BLE001
+        return "DATABASE_URL answers; " + _open_state(settings, url)
+    except Exception as exc:  # noqa: BLE001 — the message may quote the URL: name the variable only
         raise Problem(f"DATABASE_URL does not answer ({type(exc).__name__})") from None
-    return "DATABASE_URL answers"
 
 
 def check_redis(settings: Settings) -> str:
     url = _optional_secret(settings, "redis_url")
     if not url:
         return "REDIS_URL not set (cache and locks are per process)"
+    from .state.shared import connect_redis
+
     try:
-        import redis
-    except ImportError:
-        raise Problem("REDIS_URL is set but redis-py is not installed") from None
+        shared = connect_redis(url, prefix=settings.redis_key_prefix, ssl_cert_reqs=settings.redis_ssl_cert_reqs,
+                               ssl_ca_certs=settings.redis_ssl_ca_certs, timeout=5)
+    except ValueError:
+        raise Problem("REDIS_URL is not a redis://, rediss:// or unix:// URL") from None
     try:
-        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-        try:
-            client.ping()
-        finally:
-            client.close()
-    except Exception as exc:  # noqa: BLE001
-        raise Problem(f"REDIS_URL does not answer ({type(exc).__name__})") from None
+        if not shared.ping():
+            raise Problem("REDIS_URL does not answer")
+    finally:
+        shared.close()
     return "REDIS_URL answers"
 
 

@@ -6,6 +6,7 @@ and error messages name variables, never values.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -65,7 +66,7 @@ class Settings(BaseSettings):
     settle_seconds: float = Field(default=120.0, ge=0)
     port: int = Field(default=3000, ge=1, le=65535)
 
-    poll_seconds: float = Field(default=60.0, ge=1, le=86_400, allow_inf_nan=False)
+    poll_seconds: float = Field(default=60.0, ge=0.1, le=86_400, allow_inf_nan=False)
     run_poller: bool = False
     undo_minutes: float = Field(default=15.0, ge=0, le=10_080, allow_inf_nan=False)
     store_timeout_seconds: float = Field(default=10.0, ge=0.1, le=300, allow_inf_nan=False)
@@ -188,11 +189,11 @@ def load_settings(**overrides: object) -> Settings:
 
 def check_data_dir(path: Path) -> None:
     """``DATA_DIR`` must be a directory the bot can create and write: one clear line otherwise."""
-    probe = Path(path) / ".write-test"
     try:
         Path(path).mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"ok")
-        probe.unlink()
+        # a probe of this process's own: several processes share one DATA_DIR
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigError(f"DATA_DIR is not a writable directory ({reason.lower()}): set DATA_DIR to one the bot "

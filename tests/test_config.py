@@ -148,7 +148,7 @@ def test_an_unusable_data_dir_is_one_line_naming_it(tmp_path):
 def test_the_cli_names_an_unusable_data_dir_without_a_traceback(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(blocker / "data"), "SLACK_BOT_TOKEN": "xoxb-1",
+    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(blocker / "data"), "SLACK_BOT_TOKEN": "xoxb-1", "SANDBOX": "threedcart",
            "SLACK_SIGNING_SECRET": "s", "HOME": str(tmp_path)}
     run = subprocess.run([sys.executable, "-m", "bot", "serve"], env=env, capture_output=True, text=True,
                          timeout=60, cwd=tmp_path)
