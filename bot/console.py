@@ -426,7 +426,7 @@ class ConsoleSession:
         except StoreError as exc:
             from .desk import store_problem
 
-            return self._show(store_problem(exc))
+            return self._show(store_problem(exc, hints=self.runtime.desk.hints))
         if not choices:
             return f"! Nothing matches “{clean(typed)}”."
         if len(choices) == 1:
