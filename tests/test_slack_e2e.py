@@ -367,7 +367,7 @@ def test_hanging_store_gives_a_friendly_message_and_health_still_answers(slack: 
     resp = slack.bot.post(slash_command("lookup bob@example.com", user_id=AGENT, response_url=url))
     assert resp.status_code == 200
     health = slack.bot.get("/healthz")
-    assert health.status_code == 200 and health.json() == {"ok": True, "store": "sandbox"}
+    assert health.status_code == 200 and health.json() == {"ok": True, "store": "sandbox", "backend": "threedcart"}
     post = slack.fake.wait_response(url, timeout=30)
     assert_valid_message(post.payload)
     assert "store is not answering" in all_text(post.payload)

@@ -91,6 +91,8 @@ class CustomerQuery:
     state: str | None = None
     city: str | None = None
     phone: str | None = None
+    company: str | None = None
+    """Not every store filters by it (3dcart does not; BigCommerce does)."""
     updated_since: datetime | None = None
     """Changed at or after this moment; each backend formats it its own way (an aware time is
     converted to the store's clock, a naive one is taken as this host's local time)."""
