@@ -111,3 +111,43 @@ def bot(fake: FakeSlack, tmp_path: Any) -> Iterator[BotServer]:
 def slack(bot: BotServer, fake: FakeSlack) -> Slack:
     """Plays Slack against ``bot``."""
     return Slack(bot, fake)
+
+
+# ------------------------------------------------------------------------------------------
+# BigCommerce: the BigCommerce sandbox over local HTTP and a client for it.
+
+
+@pytest.fixture
+def bc_sandbox() -> Iterator[Any]:
+    """A fresh BigCommerce sandbox store with the demo data, on a free port for this test only."""
+    from bot.sandbox.bigcommerce import BigCommerceSandbox
+
+    store = BigCommerceSandbox(port=0).start()
+    try:
+        yield store
+    finally:
+        store.stop()
+
+
+@pytest.fixture
+def make_bc_client(bc_sandbox: Any) -> Iterator[Callable[..., Any]]:
+    """Build ``BigCommerceClient``s against ``bc_sandbox`` (keywords override ``FAST``); closed afterwards."""
+    from bot.store.bigcommerce.client import BigCommerceClient
+
+    made: list[Any] = []
+
+    def build(store: Any = None, **options: Any) -> Any:
+        store = store or bc_sandbox
+        client = BigCommerceClient(**{"api_url": store.url, "access_token": store.access_token, **FAST, **options})
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def bc_client(make_bc_client: Callable[..., Any]) -> Any:
+    """A ``BigCommerceClient`` talking to ``bc_sandbox`` with a fast test budget."""
+    return make_bc_client()
