@@ -213,7 +213,8 @@ class Desk:
             parts = [f"{g.name} (#{g.id})"]
             if g.id in counts:
                 parts.append(_plural(counts[g.id], "member"))
-            parts.append("auto-approve" if g.auto_approve else "needs approval")
+            if self.capabilities.has_enabled:  # approval = enabling: a 3dcart-style group setting
+                parts.append("auto-approve" if g.auto_approve else "needs approval")
             lines.append(" · ".join(parts))
         if not lines:
             lines.append("The store has no customer groups yet.")
