@@ -99,10 +99,11 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def bot(fake: FakeSlack, tmp_path: Any) -> Iterator[BotServer]:
+def bot(fake: FakeSlack, tmp_path: Any, request: pytest.FixtureRequest) -> Iterator[BotServer]:
     """The bot served over HTTP (embedded sandbox store; UADMIN admin, UAGENT agent); afterwards,
-    everything it sent must have been valid."""
-    with BotServer(fake, tmp_path, admins=ADMIN, agents=AGENT) as server:
+    everything it sent must have been valid. The store is the 3dcart demo unless the test says
+    ``@pytest.mark.parametrize("bot", ["threedcart", "bigcommerce"], indirect=True)``."""
+    with BotServer(fake, tmp_path, admins=ADMIN, agents=AGENT, backend=getattr(request, "param", "threedcart")) as server:
         yield server
     check_everything_sent(fake)
 
