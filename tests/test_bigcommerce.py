@@ -311,3 +311,16 @@ def test_control_endpoint(bc_sandbox: BigCommerceSandbox) -> None:
     assert stats["customers"] == 11 and stats["empty_lists"] == "[]" and stats["fail_ids"] == [1]
     assert requests.post(url, json={"nope": 1}, timeout=5).status_code == 400
     assert requests.get(url, timeout=5).json()["requests"] == 0  # control requests are not counted
+
+
+def test_answers_about_another_customer_are_refused(bc_client: BigCommerceClient, bc_sandbox: BigCommerceSandbox) -> None:
+    from bot.store.errors import WrongRecord
+
+    bc_sandbox.fail_next(1, 200, json.dumps(bc_sandbox.customer(HENRY)))
+    with pytest.raises(WrongRecord):
+        bc_client.get_customer(JANE)
+    bc_sandbox.fail_next(1, 200, json.dumps([bc_sandbox.customer(HENRY), bc_sandbox.customer(JANE)]))
+    assert ids(bc_client.find_customers(CustomerQuery(email="jane@example.com"))) == [JANE]  # substring-ish match dropped
+    bc_sandbox.fail_next(1, 200, json.dumps([{"id": "", "email": "jane@example.com"}]))
+    with pytest.raises(WrongRecord):
+        bc_client.find_customers(CustomerQuery(email="jane@example.com"))

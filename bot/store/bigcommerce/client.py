@@ -32,6 +32,7 @@ import requests
 
 from ..backend import Capabilities, StoreHints
 from ..errors import AuthFailed, BadRequest, NotFound, StoreError, Unavailable
+from ..identity import exact_email, require_id, same_customer
 from ..http import BudgetRetry, StoreHttp, StoreReply, TokenBucket, requests_left_slowdown, reset_ms_header
 from ..models import Customer, CustomerChange, CustomerGroup, CustomerQuery, WriteResult
 from . import mapping as v2
@@ -101,10 +102,11 @@ class BigCommerceClient:
     # ------------------------------------------------------------------ Backend: customers
 
     def find_customers(self, query: CustomerQuery, *, limit: int = FIND_PAGE, offset: int | None = None) -> list[Customer]:
-        return self._page(CUSTOMERS, v2.query_params(query), v2.customer_from_v2, limit, offset)
+        page = self._page(CUSTOMERS, v2.query_params(query), self._customer, limit, offset)
+        return list(exact_email(page, query.email))
 
     def all_customers(self, query: CustomerQuery) -> Iterator[Customer]:
-        return self._scan(CUSTOMERS, v2.query_params(query), v2.customer_from_v2)
+        return exact_email(self._scan(CUSTOMERS, v2.query_params(query), self._customer), query.email)
 
     def count_customers(self, query: CustomerQuery) -> int:
         params = v2.query_params(query)
@@ -113,7 +115,8 @@ class BigCommerceClient:
         return self._count("customers/count.json")
 
     def get_customer(self, customer_id: int) -> Customer:
-        return self._one(customer_path(customer_id), v2.customer_from_v2, f"Customer #{customer_id}")
+        customer = self._one(customer_path(customer_id), self._customer, f"Customer #{customer_id}")
+        return same_customer(customer_id, customer, store=self.name)
 
     def create_customer(self, customer: Customer | Mapping[str, Any]) -> WriteResult:
         """POST one new customer (``first_name``, ``last_name`` and ``email`` are required)."""
@@ -158,10 +161,12 @@ class BigCommerceClient:
     def group_members(self, group_id: int, query: CustomerQuery | None = None, *, limit: int = FIND_PAGE,
                       offset: int | None = None) -> list[Customer]:
         params = v2.query_params(query, group_id=group_id)
-        return self._page(CUSTOMERS, params, v2.customer_from_v2, limit, offset)
+        page = self._page(CUSTOMERS, params, self._customer, limit, offset)
+        return list(exact_email(page, query.email if query else None))
 
     def all_group_members(self, group_id: int, query: CustomerQuery | None = None) -> Iterator[Customer]:
-        return self._scan(CUSTOMERS, v2.query_params(query, group_id=group_id), v2.customer_from_v2)
+        scan = self._scan(CUSTOMERS, v2.query_params(query, group_id=group_id), self._customer)
+        return exact_email(scan, query.email if query else None)
 
     def count_group_members(self, group_id: int, query: CustomerQuery | None = None) -> int:
         params = v2.query_params(query, group_id=group_id)
@@ -266,6 +271,10 @@ class BigCommerceClient:
             return WriteResult(record_id, False, 404, f"Customer #{record_id} was not found in the store.")
         return WriteResult(record_id, False, reply.status,
                            self._message(reply) or f"The store did not accept the change (HTTP {reply.status}).")
+
+    def _customer(self, raw: Mapping[str, Any]) -> Customer:
+        """A v2 record → ``Customer``; one without a usable id is unreadable, never customer 0."""
+        return require_id(v2.customer_from_v2(raw), store=self.name)
 
     def _message(self, reply: StoreReply) -> str:
         return self.http.scrub(v2.store_message(reply.body))
