@@ -50,6 +50,8 @@ class FakeBackend:
         self.capabilities = capabilities
         self.hints = StoreHints(label="Fake store", credentials="FAKE_TOKEN")
         self.calls: Counter[str] = Counter()
+        self.queries: list[CustomerQuery | None] = []
+        """Every query the list methods were given, in order."""
         self.customers: dict[int, Customer] = {}
         self.groups: dict[int, CustomerGroup] = {}
         self._errors: deque[StoreError] = deque()
@@ -160,6 +162,7 @@ class FakeBackend:
         return WriteResult(customer.id, True, 200)
 
     def _select(self, query: CustomerQuery | None) -> list[Customer]:
+        self.queries.append(query)
         chosen = []
         for customer in sorted(self.customers.values(), key=lambda c: c.id):
             if query is not None:

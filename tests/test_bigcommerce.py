@@ -324,3 +324,34 @@ def test_answers_about_another_customer_are_refused(bc_client: BigCommerceClient
     bc_sandbox.fail_next(1, 200, json.dumps([{"id": "", "email": "jane@example.com"}]))
     with pytest.raises(WrongRecord):
         bc_client.find_customers(CustomerQuery(email="jane@example.com"))
+
+
+def test_429_without_rate_limit_headers_backs_off_and_retries(bc_client: BigCommerceClient, bc_sandbox: BigCommerceSandbox) -> None:
+    bc_sandbox.rate_limit_next(1, retry_after=None)  # "the platform is under load"
+    raw = requests.get(bc_sandbox.url + "customers/1.json", headers={"X-Auth-Token": bc_sandbox.access_token}, timeout=5)
+    assert raw.status_code == 429 and "X-Rate-Limit-Time-Reset-Ms" not in raw.headers  # control: really bare
+    bc_sandbox.rate_limit_next(1, retry_after=None)
+    bc_sandbox.reset_counts()
+    assert bc_client.get_customer(JANE).id == JANE
+    assert bc_sandbox.request_count() == 2
+
+
+def test_hang_and_latency_knobs(make_bc_client, bc_sandbox: BigCommerceSandbox) -> None:
+    client = make_bc_client(timeout=0.5, total_budget=1.0, retries=0)
+    bc_sandbox.hang_next(1, seconds=5)
+    with pytest.raises(Unavailable):
+        client.get_customer(JANE)
+    bc_sandbox.latency = 0.05
+    assert client.get_customer(JANE).id == JANE
+    assert bc_sandbox.stats()["latency"] == 0.05
+
+
+def test_every_answer_carries_the_rate_limit_headers(bc_sandbox: BigCommerceSandbox) -> None:
+    answer = requests.get(bc_sandbox.url + "customers.json", headers={"X-Auth-Token": bc_sandbox.access_token}, timeout=5)
+    for name in ("X-Rate-Limit-Time-Window-Ms", "X-Rate-Limit-Time-Reset-Ms", "X-Rate-Limit-Requests-Quota",
+                 "X-Rate-Limit-Requests-Left"):
+        assert answer.headers[name].isdigit()
+    wrong = requests.get(bc_sandbox.url.replace("sandbox1", "otherstore") + "customers.json",
+                         headers={"X-Auth-Token": bc_sandbox.access_token}, timeout=5)
+    assert wrong.status_code == 404
+    assert requests.get(bc_sandbox.url + "customers", timeout=5).status_code == 401  # no token
