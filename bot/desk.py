@@ -228,6 +228,10 @@ class Desk:
 
     def _do_members(self, intent: i.Members, actor: Actor) -> Reply:
         group = self.service.resolve_group(intent.group)
+        if group.id == RETAIL.id and not self.capabilities.lists_customers_without_group:
+            store = self.hints.label if self.hints is not None else "This store"
+            return Reply.notice("info", f"{store} can't list the customers who are in no group. "
+                                "Look one up by address instead.")
         total = self.service.count_members(group.id)
         page, pages = _clamp_page(intent.page, total, MEMBERS_PAGE)
         members = self.service.group_members(group.id, limit=MEMBERS_PAGE, page=page) if total else []

@@ -114,3 +114,13 @@ def test_bad_credentials_name_the_backends_own_settings(bc_fake, tmp_path) -> No
     reply = desk.handle(i.Lookup("dave@example.com"), VIEWER)
     assert "rejected the bot's credentials" in reply.text and "FAKE_TOKEN" in reply.text
     assert "THREEDCART" not in reply.text
+
+
+def test_members_of_no_group_only_where_the_store_can_list_them(tmp_path) -> None:
+    threedcart, bigcommerce = FakeBackend(capabilities=THREEDCART_LIKE), FakeBackend(capabilities=BIGCOMMERCE_LIKE)
+    refused = make_desk(threedcart, tmp_path / "a").handle(i.parse("members retail"), VIEWER)
+    assert "can't list the customers who are in no group" in refused.text
+    assert threedcart.calls["group_members"] == threedcart.calls["count_group_members"] == 0
+    listed = make_desk(bigcommerce, tmp_path / "b").handle(i.parse("members retail"), VIEWER)
+    assert listed.cards[0].title == "No group (retail): 1 customer"
+    assert any("dave@example.com" in line for line in listed.cards[0].lines)
