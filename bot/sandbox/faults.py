@@ -299,8 +299,10 @@ class FaultyStore:
         with self._lock:
             return self._fail_ids.get(record_id)
 
-    def throttle(self, *args: Any, **kwargs: Any) -> None:  # overridden by stores with a quota
-        raise ValueError("this sandbox has no throttle")
+    def throttle(self, quota: Any = None, *args: Any, **kwargs: Any) -> None:
+        """Enforce the store's request quota; ``None`` turns it off. Stores with a quota override it."""
+        if quota is not None:
+            raise ValueError("this sandbox has no throttle")
 
     def clear_faults(self) -> None:
         with self._lock:
