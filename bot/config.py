@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 STORE_CREDENTIALS = ("THREEDCART_SECURE_URL", "THREEDCART_PRIVATE_KEY", "THREEDCART_TOKEN")
@@ -19,11 +19,16 @@ BACKEND_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "bigcommerce": BIGCOMMERCE_CREDENTIALS,
 }
 BIGCOMMERCE_API_BASE = "https://api.bigcommerce.com/stores/{store_hash}/v2/"
+
 SANDBOX_STORES: dict[str, str] = {
     # SANDBOX value: the embedded demo store it starts
     "threedcart": "threedcart",
     "bigcommerce": "bigcommerce",
+    "1": "threedcart",
+    "true": "threedcart",
+    "yes": "threedcart",
 }
+"""What ``SANDBOX`` may say (any case). One entry per embedded demo store, plus the yes-words."""
 
 
 class ConfigError(Exception):
@@ -55,8 +60,6 @@ class Settings(BaseSettings):
     bigcommerce_access_token: SecretStr | None = None
     bigcommerce_api_url: str | None = None
     """Default: ``BIGCOMMERCE_API_BASE`` with the store hash filled in (see ``bigcommerce_url``)."""
-    sandbox: str | None = None
-    """``SANDBOX``: which embedded demo store runs when no credentials are set (default threedcart)."""
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -82,6 +85,21 @@ class Settings(BaseSettings):
     store_burst: int = Field(default=40, ge=1)
     listener_threads: int = Field(default=32, ge=1)
     log_level: str = "INFO"
+    sandbox: str | None = None
+    """``SANDBOX``: the embedded demo store to run on (see ``SANDBOX_STORES``); unset = none."""
+
+    @field_validator("sandbox", mode="before")
+    @classmethod
+    def _sandbox_name(cls, value: object) -> object:
+        """``SANDBOX=1`` / ``true`` / ``yes`` mean ``threedcart``; empty means unset."""
+        if value is None:
+            return None
+        text = str(value).strip().lower()
+        if not text:
+            return None
+        if text not in SANDBOX_STORES:
+            raise ValueError("unknown sandbox store")
+        return SANDBOX_STORES[text]
 
     @field_validator(
         "approvals_channel", "audit_channel",
@@ -96,22 +114,18 @@ class Settings(BaseSettings):
             return value.strip() or None
         return value
 
-    @field_validator("store_backend", "sandbox", mode="before")
+    @field_validator("store_backend", mode="before")
     @classmethod
-    def _store_name(cls, value: object, info: ValidationInfo) -> object:
-        """A store name, any case; empty means unset."""
+    def _backend_name(cls, value: object) -> object:
+        """``STORE_BACKEND``: a ``BACKEND_CREDENTIALS`` name, any case; empty means unset."""
         if value is None:
             return None
         text = str(value).strip().lower()
         if not text:
             return None
-        if getattr(info, "field_name", "") == "store_backend":
-            if text not in BACKEND_CREDENTIALS:
-                raise ValueError("unknown store backend")
-            return text
-        if text not in SANDBOX_STORES:
-            raise ValueError("unknown sandbox store")
-        return SANDBOX_STORES[text]
+        if text not in BACKEND_CREDENTIALS:
+            raise ValueError("unknown store backend")
+        return text
 
     @staticmethod
     def secret(value: SecretStr | None) -> str | None:
@@ -128,20 +142,21 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_mode(self) -> bool:
-        """True when the chosen store has no credentials: the bot runs on its embedded demo store."""
-        return not self._any_set(BACKEND_CREDENTIALS[self.backend])
+        """True when the bot runs on an embedded demo store: ``SANDBOX`` is set, or the chosen
+        store has no credentials."""
+        return self.sandbox is not None or not self._any_set(BACKEND_CREDENTIALS[self.backend])
 
     @property
     def backend(self) -> str:
-        """The store the bot talks to: ``STORE_BACKEND``, else the one whose credentials are set,
-        else (sandbox mode) the demo store ``SANDBOX`` names. ``check_store_credentials`` has
+        """The store the bot talks to: the demo store ``SANDBOX`` names, else ``STORE_BACKEND``,
+        else the one whose credentials are set, else threedcart. ``check_store_credentials`` has
         refused the ambiguous and partial cases already."""
+        if self.sandbox is not None:
+            return self.sandbox
         if self.store_backend:
             return self.store_backend
         given = [name for name, creds in BACKEND_CREDENTIALS.items() if self._any_set(creds)]
-        if len(given) == 1:
-            return given[0]
-        return self.sandbox or "threedcart"
+        return given[0] if len(given) == 1 else "threedcart"
 
     @property
     def bigcommerce_url(self) -> str:
@@ -176,7 +191,7 @@ class Settings(BaseSettings):
                 prefix = creds[0].split("_")[0]
                 raise ConfigError(
                     "Store credentials are incomplete: set " + ", ".join(missing)
-                    + f" (or unset all {prefix}_* credentials to run on the demo sandbox store)."
+                    + f" (or unset all {prefix}_* credentials and set SANDBOX={name} to run on the demo store)."
                 )
         if self.store_backend and not self._any_set(BACKEND_CREDENTIALS[self.store_backend]) \
                 and any(v is not None for v in given.values()):
