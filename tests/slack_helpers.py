@@ -259,9 +259,12 @@ class BotServer:
             # Always the embedded sandbox store, whatever the environment says.
             "threedcart_secure_url": None, "threedcart_private_key": None, "threedcart_token": None,
             "bigcommerce_store_hash": None, "bigcommerce_access_token": None, "store_backend": None,
-            "sandbox": backend,  # which embedded demo store: threedcart | bigcommerce
         }
         env.update(settings)
+        credentials = ("threedcart_secure_url", "threedcart_private_key", "threedcart_token",
+                       "bigcommerce_store_hash", "bigcommerce_access_token")
+        if not any(env.get(name) for name in credentials):
+            env.setdefault("sandbox", backend)  # which embedded demo store: threedcart | bigcommerce
         self.settings = load_settings(**env)
         self.runtime: Any = None
         self.wsgi: Any = None
