@@ -14,10 +14,18 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 STORE_CREDENTIALS = ("THREEDCART_SECURE_URL", "THREEDCART_PRIVATE_KEY", "THREEDCART_TOKEN")
+BIGCOMMERCE_CREDENTIALS = ("BIGCOMMERCE_STORE_HASH", "BIGCOMMERCE_ACCESS_TOKEN")
+BACKEND_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    # STORE_BACKEND value: the settings that connect to that store
+    "threedcart": STORE_CREDENTIALS,
+    "bigcommerce": BIGCOMMERCE_CREDENTIALS,
+}
+BIGCOMMERCE_API_BASE = "https://api.bigcommerce.com/stores/{store_hash}/v2/"
 
 SANDBOX_STORES: dict[str, str] = {
     # SANDBOX value: the embedded demo store it starts
     "threedcart": "threedcart",
+    "bigcommerce": "bigcommerce",
     "1": "threedcart",
     "true": "threedcart",
     "yes": "threedcart",
@@ -47,6 +55,13 @@ class Settings(BaseSettings):
     threedcart_secure_url: SecretStr | None = None
     threedcart_private_key: SecretStr | None = None
     threedcart_token: SecretStr | None = None
+
+    store_backend: str | None = None
+    """``STORE_BACKEND``: threedcart | bigcommerce; unset = chosen from the credentials given."""
+    bigcommerce_store_hash: str | None = None
+    bigcommerce_access_token: SecretStr | None = None
+    bigcommerce_api_url: str | None = None
+    """Default: ``BIGCOMMERCE_API_BASE`` with the store hash filled in (see ``bigcommerce_url``)."""
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -100,7 +115,8 @@ class Settings(BaseSettings):
         "approvals_channel", "audit_channel",
         "threedcart_secure_url", "threedcart_private_key", "threedcart_token",
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "database_url", "redis_url",
-        "redis_ssl_ca_certs", mode="before",
+        "redis_ssl_ca_certs", "bigcommerce_store_hash", "bigcommerce_access_token", "bigcommerce_api_url",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -108,6 +124,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return value.strip() or None
         return value
+
+    @field_validator("store_backend", mode="before")
+    @classmethod
+    def _backend_name(cls, value: object) -> object:
+        """``STORE_BACKEND``: a ``BACKEND_CREDENTIALS`` name, any case; empty means unset."""
+        if value is None:
+            return None
+        text = str(value).strip().lower()
+        if not text:
+            return None
+        if text not in BACKEND_CREDENTIALS:
+            raise ValueError("unknown store backend")
+        return text
 
     @staticmethod
     def secret(value: SecretStr | None) -> str | None:
@@ -124,34 +153,78 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_mode(self) -> bool:
-        """True when the bot runs on the embedded demo store: ``SANDBOX`` is set, or no store
-        credential is (``require_store`` keeps the Slack surfaces from doing the latter by accident)."""
-        return self.sandbox is not None or not any(self._store_credentials().values())
+        """True when the bot runs on an embedded demo store: ``SANDBOX`` is set, or the chosen
+        store has no credentials."""
+        return self.sandbox is not None or not self._any_set(BACKEND_CREDENTIALS[self.backend])
 
     def require_store(self) -> None:
         """Refuse to serve Slack on demo data by accident: without store credentials, ``SANDBOX``
         must say so. (The console starts on the demo store without asking.)"""
         if self.sandbox is None and not any(self._store_credentials().values()):
             raise ConfigError(
-                "No store credentials: set " + ", ".join(STORE_CREDENTIALS)
-                + ", or SANDBOX=threedcart to run on the embedded demo store (demo data, not real customers)."
+                "No store credentials: set " + ", ".join(STORE_CREDENTIALS) + " (3dcart) or "
+                + ", ".join(BIGCOMMERCE_CREDENTIALS) + " (BigCommerce), or SANDBOX=threedcart "
+                "(or SANDBOX=bigcommerce) to run on an embedded demo store (demo data, not real customers)."
             )
 
-    def _store_credentials(self) -> dict[str, SecretStr | None]:
+    @property
+    def backend(self) -> str:
+        """The store the bot talks to: the demo store ``SANDBOX`` names, else ``STORE_BACKEND``,
+        else the one whose credentials are set, else threedcart. ``check_store_credentials`` has
+        refused the ambiguous and partial cases already."""
+        if self.sandbox is not None:
+            return self.sandbox
+        if self.store_backend:
+            return self.store_backend
+        given = [name for name, creds in BACKEND_CREDENTIALS.items() if self._any_set(creds)]
+        return given[0] if len(given) == 1 else "threedcart"
+
+    @property
+    def bigcommerce_url(self) -> str:
+        """``BIGCOMMERCE_API_URL``, or the v2 base of ``BIGCOMMERCE_STORE_HASH``."""
+        if self.bigcommerce_api_url:
+            return self.bigcommerce_api_url
+        return BIGCOMMERCE_API_BASE.format(store_hash=(self.bigcommerce_store_hash or "").strip())
+
+    def _store_credentials(self) -> dict[str, object]:
         return {
             "THREEDCART_SECURE_URL": self.threedcart_secure_url,
             "THREEDCART_PRIVATE_KEY": self.threedcart_private_key,
             "THREEDCART_TOKEN": self.threedcart_token,
+            "BIGCOMMERCE_STORE_HASH": self.bigcommerce_store_hash,
+            "BIGCOMMERCE_ACCESS_TOKEN": self.bigcommerce_access_token,
         }
 
-    def check_store_credentials(self) -> None:
-        """All three store credentials or none (sandbox). Anything in between is refused."""
+    def _any_set(self, names: tuple[str, ...]) -> bool:
         given = self._store_credentials()
-        missing = [name for name, value in given.items() if value is None]
-        if missing and len(missing) < len(given):
+        return any(given[name] is not None for name in names)
+
+    def check_store_credentials(self) -> None:
+        """Each store's credentials all or none; one store's, or ``STORE_BACKEND`` naming which.
+
+        Anything in between is refused, naming the variables (never their values)."""
+        given = self._store_credentials()
+        chosen = [self.store_backend] if self.store_backend else list(BACKEND_CREDENTIALS)
+        for name in chosen:
+            creds = BACKEND_CREDENTIALS[name]
+            missing = [c for c in creds if given[c] is None]
+            if missing and len(missing) < len(creds):
+                prefix = creds[0].split("_")[0]
+                raise ConfigError(
+                    "Store credentials are incomplete: set " + ", ".join(missing)
+                    + f" (or unset all {prefix}_* credentials and set SANDBOX={name} to run on the demo store)."
+                )
+        if self.store_backend and not self._any_set(BACKEND_CREDENTIALS[self.store_backend]) \
+                and any(v is not None for v in given.values()):
             raise ConfigError(
-                "Store credentials are incomplete: set " + ", ".join(missing)
-                + " (or unset all THREEDCART_* credentials and set SANDBOX=threedcart to run on the demo store)."
+                f"STORE_BACKEND={self.store_backend} but " + ", ".join(BACKEND_CREDENTIALS[self.store_backend])
+                + " are not set (the credentials that are set belong to another store)."
+            )
+        both = [n for n, creds in BACKEND_CREDENTIALS.items() if self._any_set(creds)]
+        if len(both) > 1 and not self.store_backend:
+            raise ConfigError(
+                "Credentials for more than one store are set (" + ", ".join(both) + "): set STORE_BACKEND="
+                + " or STORE_BACKEND=".join(BACKEND_CREDENTIALS) + " to say which store the bot serves."
             )
 
     def require(self, *names: str) -> None:

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import intents as i
@@ -28,6 +28,7 @@ from .store.errors import (
     AmbiguousGroup, AuthFailed, BadRequest, GroupLookupError, NotFound, RateLimited, StoreError,
     Unavailable, UnknownGroup, WrongRecord,
 )
+from .store.backend import Capabilities, StoreHints
 from .store.identity import same_customer
 from .store.models import RETAIL, Customer, CustomerChange, CustomerGroup, Flag
 from .store.service import CustomerService
@@ -53,6 +54,8 @@ FLAG_VERBS: dict[Flag, tuple[str, str]] = {
     "enabled": ("Enable", "Disable"),
     "mail_list": ("Subscribe", "Unsubscribe"),
 }
+FLAG_FIELD_LABELS: dict[Flag, str] = {"enabled": "Account", "mail_list": "Mailing list"}
+FLAG_SETTING_NAMES: dict[Flag, str] = {"enabled": "account enabled/disabled", "mail_list": "mailing list"}
 APPROVAL_ACTIONS = ("approve", "deny")
 
 
@@ -119,6 +122,15 @@ class Desk:
         """Per user id, their latest undoable changes (audit ids, newest last), for typed ``undo``."""
         self._undoable_lock = threading.Lock()
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the store behind the service supports (cards and flag commands follow it)."""
+        return getattr(self.service.backend, "capabilities", None) or Capabilities()
+
+    @property
+    def hints(self) -> StoreHints | None:
+        return getattr(self.service.backend, "hints", None)
+
     # ------------------------------------------------------------------ entry points
 
     def subscribe(self, callback: Callable[[str], None]) -> None:
@@ -163,14 +175,14 @@ class Desk:
             return Reply.notice("error", "I couldn't record this change in the audit trail, so I didn't send it "
                                 "to the store. Nothing was changed — try again in a minute.")
         except WriteInDoubt as doubt:
-            return store_problem(doubt.cause, writing=True)
+            return store_problem(doubt.cause, writing=True, hints=self.hints)
         except WrongRecord as exc:
             self._refuse_wrong_record(intent, actor, exc)
             return store_problem(exc)
         except LockUnavailable as busy:  # raised before anything was sent to the store
             return Reply.notice("warn", str(busy))
         except StoreError as exc:
-            return store_problem(exc)
+            return store_problem(exc, hints=self.hints)
         except GroupLookupError as exc:
             return group_problem(exc)
         except Exception:  # noqa: BLE001 — the user gets a sentence, the log gets the traceback
@@ -190,7 +202,7 @@ class Desk:
             try:
                 customer = self.service.find_by_email(email)
             except StoreError as exc:
-                notices.append(store_problem(exc).notices[0])
+                notices.append(store_problem(exc, hints=self.hints).notices[0])
                 break
             if customer is None:
                 notices.append(Notice("warn", f"No customer with the address {email}."))
@@ -237,7 +249,8 @@ class Desk:
             parts = [f"{g.name} (#{g.id})"]
             if g.id in counts:
                 parts.append(_plural(counts[g.id], "member"))
-            parts.append("auto-approve" if g.auto_approve else "needs approval")
+            if self.capabilities.has_enabled:  # approval = enabling: a 3dcart-style group setting
+                parts.append("auto-approve" if g.auto_approve else "needs approval")
             lines.append(" · ".join(parts))
         if not lines:
             lines.append("The store has no customer groups yet.")
@@ -251,8 +264,10 @@ class Desk:
 
     def _do_members(self, intent: i.Members, actor: Actor) -> Reply:
         group = self.service.resolve_group(intent.group)
-        if group.id == RETAIL.id:  # the store lists customers by group only: "0" would be a wrong zero
-            return Reply.notice("info", "The store can't list customers who are in no group (retail), so I can't "
+        if group.id == RETAIL.id and not self.capabilities.lists_customers_without_group:
+            # the store lists customers by group only: "0 customers" would be a wrong zero
+            store = self.hints.label if self.hints is not None else "The store"
+            return Reply.notice("info", f"{store} can't list customers who are in no group (retail), so I can't "
                                 "show or count them. Look one up by address instead, or try `/customer groups`.", markup=True)
         total = self.service.count_members(group.id)
         page, pages = _clamp_page(intent.page, total, MEMBERS_PAGE)
@@ -327,6 +342,8 @@ class Desk:
         )
 
     def _do_setflag(self, intent: i.SetFlag, actor: Actor) -> Reply:
+        if not self.capabilities.has_flag(intent.flag):
+            return Reply.notice("info", no_such_setting(intent.flag, self.hints))
         verb = FLAG_VERBS[intent.flag][0 if intent.value else 1].lower()
         self._require(actor, Role.AGENT, f"{verb} customers", verb, intent.who)
         state = FLAG_WORDS[intent.flag][0 if intent.value else 1].lower()
@@ -500,8 +517,7 @@ class Desk:
             Field("Email", customer.email),
             Field("Company", customer.company or "—"),
             Field("Group", self.service.group_name(customer.group_id)),
-            Field("Account", FLAG_WORDS["enabled"][0 if customer.enabled else 1]),
-            Field("Mailing list", FLAG_WORDS["mail_list"][0 if customer.mail_list else 1]),
+            *self._flag_fields(customer, ("enabled", "mail_list")),
             Field("Store credit", f"{customer.store_credit:,.2f}"),
         ]
         if customer.phone:
@@ -513,7 +529,7 @@ class Desk:
         actions: list[Any] = []
         if role >= Role.AGENT:
             actions.append(self._group_menu(customer))
-            for flag in ("enabled", "mail_list"):
+            for flag in (f for f in ("enabled", "mail_list") if self.capabilities.has_flag(f)):
                 value = not customer.flag(flag)  # type: ignore[arg-type]
                 actions.append(self._flag_button(customer, flag, value))  # type: ignore[arg-type]
             actions.append(Button("History", i.History(customer.id)))
@@ -568,10 +584,10 @@ class Desk:
             Field("Email", customer.email),
             Field("Company", customer.company or "—"),
             Field("Group", self.service.group_name(customer.group_id)),
-            Field("Account", FLAG_WORDS["enabled"][0 if customer.enabled else 1]),
+            *self._flag_fields(customer, ("enabled",)),
         ]
         if customer.last_update:
-            fields.append(Field("Registered / updated", customer.last_update))
+            fields.append(Field("Registered / updated", _stamp(customer.last_update)))
         elif since is not None:
             fields.append(Field("Waiting since", f"{_when(since)} (first seen by the bot)"))
         actions: tuple[Button, ...] = ()
@@ -586,6 +602,11 @@ class Desk:
                 )),
             )
         return Card(title=display_name(customer), fields=tuple(fields), actions=actions, key=f"a{customer.id}")
+
+    def _flag_fields(self, customer: Customer, flags: tuple[Flag, ...]) -> list[Field]:
+        """The card fields of the flags this store has (none on a store without them)."""
+        return [Field(FLAG_FIELD_LABELS[f], FLAG_WORDS[f][0 if customer.flag(f) else 1])
+                for f in flags if self.capabilities.has_flag(f)]
 
     def _card_reply(self, customer: Customer, actor: Actor, level: str, text: str, *, undo: int | None = None) -> Reply:
         card = self.customer_card(customer, actor)
@@ -828,8 +849,16 @@ def code(text: str) -> str:
     return "`" + (text.replace("`", "'") or " ") + "`"
 
 
-def store_problem(exc: StoreError, *, writing: bool = False) -> Reply:
-    """A store error as a short, friendly message that says what to do. Never a secret."""
+def no_such_setting(flag: Flag, hints: StoreHints | None) -> str:
+    store = hints.label if hints is not None else "This store"
+    return (f"{store} has no {FLAG_SETTING_NAMES[flag]} setting for customers, so there is nothing to change. "
+            "Nothing was changed.")
+
+
+def store_problem(exc: StoreError, *, writing: bool = False, hints: StoreHints | None = None) -> Reply:
+    """A store error as a short, friendly message that says what to do. Never a secret.
+
+    ``hints`` come from the backend: which settings to check when the credentials are refused."""
     if isinstance(exc, Missing):
         return Reply.notice("warn", str(exc))
     if isinstance(exc, NotFound):
@@ -837,9 +866,8 @@ def store_problem(exc: StoreError, *, writing: bool = False) -> Reply:
     if isinstance(exc, WrongRecord):
         return Reply.notice("error", exc.message)
     if isinstance(exc, AuthFailed):
-        return Reply.notice("error", "The store rejected the bot's credentials. An admin should check "
-                            "`THREEDCART_SECURE_URL`, `THREEDCART_PRIVATE_KEY` and `THREEDCART_TOKEN`, and the app's "
-                            "read/write access.", markup=True)
+        check = hints.credentials if hints is not None else "the store credentials and the app's read/write access"
+        return Reply.notice("error", f"The store rejected the bot's credentials. An admin should check {check}.")
     if isinstance(exc, RateLimited):
         return Reply.notice("warn", "The store is busy right now (rate limited). Nothing was changed — try again in a minute.")
     if isinstance(exc, Unavailable):
@@ -907,6 +935,13 @@ def _clip(text: str, limit: int) -> str:
 
 def _when(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _stamp(at: datetime) -> str:
+    """A store date: in UTC when the store says its zone, else as the store wrote it."""
+    if at.tzinfo is not None:
+        return _when(at.astimezone(timezone.utc))
+    return at.strftime("%Y-%m-%d %H:%M") + " (store time)"
 
 
 __all__ = ["Desk", "UnknownGroup", "store_problem", "help_reply", "display_name"]

@@ -160,6 +160,7 @@ def configure_logging(settings: Settings) -> None:
     secrets = [
         v.get_secret_value() for v in (
             settings.threedcart_secure_url, settings.threedcart_private_key, settings.threedcart_token,
+            settings.bigcommerce_access_token,
             settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token,
             settings.database_url, settings.redis_url,
         ) if v is not None

@@ -246,7 +246,7 @@ class BotServer:
     """
 
     def __init__(self, fake_slack: Any, data_dir: Path, *, admins: str = "UADMIN", agents: str = "UAGENT",
-                 signing_secret: str = SIGNING_SECRET, **settings: Any) -> None:
+                 signing_secret: str = SIGNING_SECRET, backend: str = "threedcart", **settings: Any) -> None:
         from bot.config import load_settings
 
         self.fake = fake_slack
@@ -258,8 +258,13 @@ class BotServer:
             "store_timeout_seconds": 3.0, "audit_channel": None, "approvals_channel": None,
             # Always the embedded sandbox store, whatever the environment says.
             "threedcart_secure_url": None, "threedcart_private_key": None, "threedcart_token": None,
+            "bigcommerce_store_hash": None, "bigcommerce_access_token": None, "store_backend": None,
         }
         env.update(settings)
+        credentials = ("threedcart_secure_url", "threedcart_private_key", "threedcart_token",
+                       "bigcommerce_store_hash", "bigcommerce_access_token")
+        if not any(env.get(name) for name in credentials):
+            env.setdefault("sandbox", backend)  # which embedded demo store: threedcart | bigcommerce
         self.settings = load_settings(**env)
         self.runtime: Any = None
         self.wsgi: Any = None
@@ -366,6 +371,13 @@ class Slack:
 
     def customer(self, customer_id: int) -> dict | None:
         return self.store.customer(customer_id)
+
+    def group_of(self, customer_id: int) -> int | None:
+        """The customer's group id in the store, whichever store it is (None: no such customer)."""
+        raw = self.store.customer(customer_id)
+        if raw is None:
+            return None
+        return int(raw["CustomerGroupID"] if "CustomerGroupID" in raw else raw["customer_group_id"])
 
 
 def check_everything_sent(fake: FakeSlack) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -27,7 +28,7 @@ def test_find_by_email_maps_every_field(client: ThreeDCartClient, sandbox: Sandb
     assert jane == Customer(
         id=1, email="jane@example.com", first_name="Jane", last_name="Doe", company="Acme Ltd",
         phone="+1 217 555 0101", group_id=1, enabled=True, mail_list=False, non_taxable=False,
-        store_credit=25.0, comments="Prefers email contact.", last_update="",
+        store_credit=25.0, comments="Prefers email contact.", last_update=None,
     )
     sent = sandbox.requests[-1]
     assert sent.method == "GET" and sent.path.endswith("/Customers")
@@ -48,7 +49,8 @@ def test_every_filter_is_sent_and_applied(client: ThreeDCartClient, query: Custo
 
 def test_filter_parameter_names(client: ThreeDCartClient, sandbox: SandboxStore) -> None:
     query = CustomerQuery(email="a@b.c", first_name="A", last_name="B", country="C", state="D", city="E",
-                          phone="F", updated_since="01/02/2024 03:04:05", updated_until="12/31/2030 23:59:59")
+                          phone="F", updated_since=datetime(2024, 1, 2, 3, 4, 5),
+                          updated_until=datetime(2030, 12, 31, 23, 59, 59))
     assert client.find_customers(query, limit=5) == []
     assert sandbox.requests[-1].query == {
         "email": "a@b.c", "firstname": "A", "lastname": "B", "country": "C", "state": "D", "city": "E",
@@ -178,7 +180,7 @@ def test_mapping_tolerates_strings_nulls_and_missing_fields(client: ThreeDCartCl
     customer = client.get_customer(odd)
     assert customer == Customer(id=odd, email="odd@example.com", group_id=2, enabled=False, mail_list=True,
                                 non_taxable=False, store_credit=12.5, company="", first_name="",
-                                last_name="", phone="", last_update="01/02/2024 10:00:00")
+                                last_name="", phone="", last_update=datetime(2024, 1, 2, 10, 0, 0))
     sandbox.fail_next(1, 200, json.dumps([{"CustomerID": "77"}]))
     assert client.get_customer(77) == Customer(id=77, email="")
 

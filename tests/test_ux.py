@@ -107,7 +107,7 @@ def test_sandbox_setting_refuses_other_values_naming_the_variable() -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(sandbox="bigshop-secret-ish")
     assert "SANDBOX" in str(err.value) and "bigshop-secret-ish" not in str(err.value)
-    assert set(SANDBOX_STORES.values()) == {"threedcart"}  # one entry per embedded store
+    assert set(SANDBOX_STORES.values()) == {"threedcart", "bigcommerce"}  # one entry per embedded store
 
 
 def test_require_store_needs_credentials_or_sandbox() -> None:
@@ -177,7 +177,7 @@ def wait_healthy(proc: subprocess.Popen, port: int, deadline: float = 20.0) -> d
 
 def test_serve_with_sandbox_starts_says_so_and_has_no_bolt_warning(served: tuple[subprocess.Popen, int]) -> None:
     proc, port = served
-    assert wait_healthy(proc, port) == {"ok": True, "store": "sandbox"}
+    assert wait_healthy(proc, port) == {"ok": True, "store": "sandbox", "backend": "threedcart"}
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0
@@ -229,7 +229,7 @@ def test_a_real_store_has_no_banner(fake: FakeSlack, tmp_path: Path) -> None:
         payload = Slack(bot, fake).command("jane@example.com", AGENT)
         assert payload["blocks"][0]["type"] == "header"
         assert DEMO_BANNER not in all_text(payload)
-        assert bot.get("/healthz").json() == {"ok": True, "store": "3dcart"}
+        assert bot.get("/healthz").json() == {"ok": True, "store": "3dcart", "backend": "threedcart"}
     check_everything_sent(fake)
 
 

@@ -51,7 +51,10 @@ class SlackWsgi:
 
     def health(self) -> dict:
         settings = self.runtime.settings
-        answer: dict = {"ok": True, "store": "sandbox" if settings.sandbox_mode else "3dcart"}
+        store = getattr(self.runtime, "store", None)
+        label = getattr(store, "label", "3dcart")
+        answer: dict = {"ok": True, "store": "sandbox" if settings.sandbox_mode else label.lower(),
+                        "backend": getattr(store, "backend_name", "threedcart")}
         stalled = getattr(self.app.work_pool, "stalled_for", lambda: 0.0)()
         if stalled > settings.store_timeout_seconds:
             # every store call ends within its deadline: a pool stuck longer than that is broken

@@ -1,1 +1,2 @@
-"""Store access: backend-neutral models, typed errors, the 3dcart client, the cached service."""
+"""Store access: backend-neutral models and protocol, typed errors, the backend registry, the
+3dcart and BigCommerce clients, the cached service."""

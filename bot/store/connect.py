@@ -6,13 +6,13 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..config import Settings
+from ..config import BACKEND_CREDENTIALS, Settings
 from ..state.budget import RedisTokenBucket
 from .backend import Backend
 from .cache import RedisCache
-from .sandbox import SandboxStore
+from .http import TokenBucket
+from .registry import DemoStore, factory
 from .service import CustomerService
-from .threedcart import ThreeDCartClient, TokenBucket
 
 if TYPE_CHECKING:
     from ..state.shared import SharedRedis
@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 class StoreConnection:
     backend: Backend
     service: CustomerService
-    sandbox: SandboxStore | None = None
+    sandbox: DemoStore | None = None
+    backend_name: str = "threedcart"
+    """The ``STORE_BACKEND`` name of the store (demo or real)."""
+    label: str = "3dcart"
 
     def close(self) -> None:
         """Close the client's connections, then stop the embedded sandbox (if any)."""
@@ -36,44 +39,37 @@ class StoreConnection:
 
 
 def connect(settings: Settings, *, shared: SharedRedis | None = None) -> StoreConnection:
-    """The store the settings point at; the embedded demo sandbox when no credential is set.
+    """The store the settings point at; its embedded demo sandbox when no credential is set.
 
     With ``shared`` (Redis), the cache and the store request budget are shared by every process.
     """
-    sandbox: SandboxStore | None = None
+    chosen = factory(settings.backend)
+    sandbox: DemoStore | None = None
     if settings.sandbox_mode:
-        sandbox = SandboxStore(port=0).start()
+        sandbox = chosen.demo()
+        prefixes = " / ".join(sorted({c.split("_")[0] + "_*" for creds in BACKEND_CREDENTIALS.values() for c in creds}))
         log.warning(
-            "SANDBOX MODE: no THREEDCART_* credentials are set, so the bot runs on DEMO DATA from an "
-            "embedded sandbox store at %s — no real store is read or changed.", sandbox.url,
+            "SANDBOX MODE: no store credentials (%s) are set, so the bot runs on DEMO DATA from an "
+            "embedded %s sandbox store at %s — no real store is read or changed.", prefixes, chosen.label, sandbox.url,
         )
-        api_url, secure_url, private_key, token = sandbox.url, sandbox.secure_url, sandbox.private_key, sandbox.token
-        rate: float | None = None
-    else:
-        api_url = settings.threedcart_api_url
-        secure_url, private_key, token = (
-            settings.secret(settings.threedcart_secure_url) or "",
-            settings.secret(settings.threedcart_private_key) or "",
-            settings.secret(settings.threedcart_token) or "",
-        )
-        rate = settings.store_requests_per_second
-    limiter: Any = None
-    if shared is not None and rate:  # one budget for every process (sandbox mode: no pacing, no Redis)
-        limiter = RedisTokenBucket(shared, rate, settings.store_burst, fallback=TokenBucket(rate, settings.store_burst))
     try:
-        client = ThreeDCartClient(
-            api_url, secure_url, private_key, token,
-            timeout=settings.store_timeout_seconds,
-            total_budget=settings.store_timeout_seconds,
-            requests_per_second=rate,
-            burst=settings.store_burst,
-            limiter=limiter,
-        )
+        if sandbox is not None:
+            client = chosen.demo_client(sandbox, settings)
+        else:
+            client = chosen.client(settings, shared_limiter(settings, shared))
     except Exception:
         if sandbox is not None:
             sandbox.stop()
         raise
     cache = RedisCache(shared, flight_seconds=2 * settings.store_timeout_seconds) if shared is not None else None
     service = CustomerService(client, ttl=settings.cache_ttl_seconds, cache=cache)
-    return StoreConnection(backend=client, service=service, sandbox=sandbox)
+    return StoreConnection(backend=client, service=service, sandbox=sandbox, backend_name=chosen.name, label=chosen.label)
+
+
+def shared_limiter(settings: Settings, shared: SharedRedis | None) -> Any:
+    """One store request budget for every process (Redis), or None: the client paces itself."""
+    rate = settings.store_requests_per_second
+    if shared is None or not rate:
+        return None
+    return RedisTokenBucket(shared, rate, settings.store_burst, fallback=TokenBucket(rate, settings.store_burst))
 

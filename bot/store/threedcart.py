@@ -35,10 +35,12 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, fields as dataclass_fields
+from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
 
+from .backend import Capabilities, StoreHints
 from .errors import BadRequest, Misconfigured, NotFound, StoreError, Unavailable
 from .identity import exact_email, require_id, same_customer
 from .http import MAX_REPLY_BYTES, MAYBE_SAVED, BudgetRetry, Limiter, StoreHttp, StoreReply, TokenBucket, retry_after_header
@@ -51,6 +53,8 @@ MAX_LIMIT = 300
 FIND_PAGE = 100
 SCAN_PAGE = MAX_LIMIT
 CONNECT_TIMEOUT = 3.0
+DATE_FORMAT = "%m/%d/%Y %H:%M:%S"
+"""3dcart's dates (``lastupdatestart``), in store time."""
 UNKNOWN_ROUTE = "no http resource was found"
 """ASP.NET Web API's 404 message for a route that does not exist (compared lower-case)."""
 AUTH_HINT = ("Check THREEDCART_SECURE_URL, THREEDCART_PRIVATE_KEY and THREEDCART_TOKEN, and that the 3dcart "
@@ -162,10 +166,29 @@ def _bool(value: Any, default: bool = False) -> bool:
     return text in _TRUE
 
 
+def _date(value: Any) -> datetime | None:
+    """A 3dcart date (``mm/dd/yyyy hh:mm:ss``, or ISO) as naive store time; None if unreadable."""
+    text = _text(value)
+    for parse in (lambda t: datetime.strptime(t, DATE_FORMAT), lambda t: datetime.strptime(t, "%m/%d/%Y"),
+                  datetime.fromisoformat):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    return None
+
+
+def format_date(moment: datetime) -> str:
+    """A moment as 3dcart compares it: store time, which the sandbox (and the bot) share with the
+    host, so an aware time is converted to this host's local time."""
+    local = moment.astimezone().replace(tzinfo=None) if moment.tzinfo is not None else moment
+    return local.strftime(DATE_FORMAT)
+
+
 def customer_from_3dcart(raw: Mapping[str, Any]) -> Customer:
     """A 3dcart Customer object → ``Customer``. Missing or null fields get the model defaults."""
     get = lambda attr: _field(raw, CUSTOMER_FIELDS[attr])  # noqa: E731
-    last_update = next((_text(_field(raw, f)) for f in LAST_UPDATE_FIELDS if _field(raw, f)), "")
+    last_update = next((_date(_field(raw, f)) for f in LAST_UPDATE_FIELDS if _date(_field(raw, f))), None)
     return Customer(
         id=_int(get("id")) or 0,
         email=_text(get("email")),
@@ -232,7 +255,9 @@ def query_params(query: CustomerQuery | None) -> dict[str, str]:
     params: dict[str, str] = {}
     for attr, param in QUERY_PARAMS.items():
         value = getattr(query, attr)
-        if value is not None and str(value).strip():
+        if isinstance(value, datetime):
+            params[param] = format_date(value)
+        elif value is not None and str(value).strip():
             params[param] = str(value).strip()
     return params
 
@@ -325,6 +350,13 @@ class ThreeDCartClient:
     """``Backend`` for the 3dcart REST API v1 (plus the group and create operations)."""
 
     name = "3dcart"
+    capabilities = Capabilities(has_enabled=True, has_mail_list=True, page_size=MAX_LIMIT,
+                                bulk_update_size=MAX_LIMIT, lists_customers_without_group=False)
+    hints = StoreHints(
+        label="3dcart",
+        credentials="THREEDCART_SECURE_URL, THREEDCART_PRIVATE_KEY and THREEDCART_TOKEN, and the 3dcart "
+                    "app's read/write access",
+    )
 
     def __init__(
         self,
