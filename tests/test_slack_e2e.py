@@ -655,5 +655,5 @@ def test_bigcommerce_cards_have_no_flags_and_flag_commands_change_nothing(slack:
     history = slack.command("history jane@example.com", AGENT)
     assert "moved from VIP to Wholesale" in all_text(history) and "undid a change" in all_text(history)
     admin_card = slack.command("jane@example.com", ADMIN)
-    assert [e["type"] for e in elements(admin_card)] == ["static_select", "button"]  # + Delete…
+    assert [e["type"] for e in elements(admin_card)] == ["static_select", "button", "button"]  # + History, Delete…
     assert slack.bot.get("/healthz").json() == {"ok": True, "store": "sandbox", "backend": "bigcommerce"}
