@@ -122,6 +122,7 @@ class TextRenderer:
             if out:
                 out.append("")
             out.extend(self.card_lines(card, first_number=len(actions) + 1))
+            actions.extend(row.button for row in card.rows)
             actions.extend(card.actions)
         return Rendered("\n".join(out), tuple(actions))
 
@@ -132,7 +133,8 @@ class TextRenderer:
             pad = max(len(clean(f.label)) for f in card.fields) + 1
             lines += [f"  {(clean(f.label) + ':').ljust(pad)} {clean(f.value)}" for f in card.fields]
         lines += [f"  {clean(line)}" for line in card.lines]
-        lines += self.action_lines(card.actions, first_number)
+        lines += [f"  [{n}] {clean(row.text)}" for n, row in enumerate(card.rows, start=first_number)]
+        lines += self.action_lines(card.actions, first_number + len(card.rows))
         if card.footer:
             lines.append(f"  — {clean(card.footer)}")
         return lines

@@ -68,6 +68,14 @@ Action = Union[Button, Menu]
 
 
 @dataclass(frozen=True)
+class Row:
+    """One line of a list with a button of its own (a search result and its Open button)."""
+
+    text: str
+    button: Button
+
+
+@dataclass(frozen=True)
 class Card:
     title: str
     fields: tuple[Field, ...] = ()
@@ -76,6 +84,8 @@ class Card:
     footer: str = ""
     key: str = ""
     """Stable identity of what the card shows (e.g. ``"c12"``): keeps ids unique per message."""
+    rows: tuple[Row, ...] = ()
+    """Lines that each carry a button, shown after ``lines`` and before ``actions``."""
 
 
 @dataclass(frozen=True)

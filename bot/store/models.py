@@ -89,6 +89,8 @@ class CustomerQuery:
     state: str | None = None
     city: str | None = None
     phone: str | None = None
+    company: str | None = None
+    """Only for backends whose ``search_filters`` include ``company`` (not 3dcart)."""
     updated_since: str | None = None
     """``mm/dd/yyyy hh:mm:ss``, store time (3dcart ``lastupdatestart``)."""
     updated_until: str | None = None

@@ -8,8 +8,10 @@ for single records, partial PUTs, write results with string ``Value``/``Status``
 206 when a bulk write partly fails, 400 "Offset amount exceeds the total number of records".
 
 Sandbox conventions where the docs are silent: ``offset`` is 1-based (``offset_base=0`` makes
-it 0-based for client tests) and 0 also means "from the start"; ``email`` matches the whole
-address case-insensitively, the other text filters match case-insensitively and exactly;
+it 0-based for client tests) and 0 also means "from the start"; the text filters (``email``,
+``firstname``, ``lastname``, ``phone``, …) compare case-insensitively with the value trimmed, and
+match the whole field (``match="exact"``, the default) or any part of it (``match="substring"``:
+the knob ``match``; real stores do either, undocumented);
 ``limit`` is capped at 500; each customer carries an internal last-update time (set on create
 and update, not part of the JSON) used by ``lastupdatestart`` / ``lastupdateend``; deleting a
 group moves its members to no group (0); a PUT to a ``CustomerGroupID`` that does not exist is
@@ -40,7 +42,7 @@ Fault knobs (Python API, or ``POST /_sandbox/control`` with a JSON object whose 
 method names, e.g. ``{"latency": 0.2, "fail_next": {"n": 2, "status": 503}}``; ``GET`` on the
 same path returns counters): ``latency``, ``fail_next``, ``rate_limit_next``, ``hang_next``,
 ``fail_ids``, ``throttle`` (a leaky bucket like 3dcart's), ``clear_faults``, ``reset_counts``,
-``add_customers``, ``add_groups``. Control requests are neither counted nor faulted.
+``add_customers``, ``add_groups``, ``add_people`` (varied generated customers), ``match``. Control requests are neither counted nor faulted.
 
 ``python -m bot sandbox`` runs ``main()``: a standalone server on port 8035.
 """
@@ -64,6 +66,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .people import people as _people
 from .threedcart import CUSTOMER_FIELDS, GROUP_FIELDS
 
 log = logging.getLogger(__name__)
@@ -382,6 +385,7 @@ class SandboxStore:
         latency: float = 0.0,
         seed_demo: bool = True,
         offset_base: int = 1,
+        match: str = "exact",
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -389,6 +393,7 @@ class SandboxStore:
         self.private_key = private_key
         self.token = token
         self.offset_base = offset_base
+        self.match = match
         self._lock = threading.RLock()
         self._customers: dict[int, dict[str, Any]] = {}
         self._updated: dict[int, datetime] = {}
@@ -501,6 +506,30 @@ class SandboxStore:
                 self._updated[customer_id] = now
                 ids.append(customer_id)
         return ids
+
+    def add_people(self, n: int, *, seed: int = 0) -> list[int]:
+        """``n`` generated customers with varied names, companies and phone spellings
+        (``bot/store/people.py``; the same ``n`` and ``seed`` give the same people)."""
+        now = datetime.now().replace(microsecond=0)
+        with self._lock:
+            first = self._next_customer
+            ids = list(range(first, first + n))
+            for customer_id, fields in zip(ids, _people(n, seed=seed, first_id=first)):
+                self._customers[customer_id] = {**CUSTOMER_DEFAULTS, **fields, "CustomerID": customer_id}
+                self._updated[customer_id] = now
+            self._next_customer = first + n
+        return ids
+
+    @property
+    def match(self) -> str:
+        """How text filters compare: ``"exact"`` (the whole field) or ``"substring"``."""
+        return self._match
+
+    @match.setter
+    def match(self, how: str) -> None:
+        if how not in ("exact", "substring"):
+            raise ValueError(f"match must be 'exact' or 'substring', not {how!r}")
+        self._match = how
 
     def add_group(self, name: str | None = None, **fields: Any) -> int:
         """Add one group (3dcart or model field names). Returns its ID."""
@@ -623,6 +652,10 @@ class SandboxStore:
         for name, arg in commands.items():
             if name == "latency":
                 self.latency = float(arg)
+            elif name == "match":
+                self.match = str(arg)
+            elif name == "add_people":
+                self.add_people(**arg) if isinstance(arg, Mapping) else self.add_people(int(arg))
             elif name in ("fail_next", "rate_limit_next", "hang_next", "add_customers", "add_groups", "throttle"):
                 method = getattr(self, name)
                 if arg is None and name == "throttle":
@@ -816,9 +849,11 @@ class SandboxStore:
         start = _parse_date(query.get("lastupdatestart"))
         end = _parse_date(query.get("lastupdateend"))
         wanted = {CUSTOMER_FILTERS[p]: v.strip().lower() for p, v in query.items() if p in CUSTOMER_FILTERS}
+        inside = self._match == "substring"
         chosen = []
         for record in records:
-            if any(str(record.get(name) or "").strip().lower() != value for name, value in wanted.items()):
+            if any(not _matches(str(record.get(name) or "").strip().lower(), value, inside)
+                   for name, value in wanted.items()):
                 continue
             stamp = self._updated.get(record["CustomerID"])
             if (start and (stamp is None or stamp < start)) or (end and (stamp is None or stamp > end)):
@@ -950,6 +985,10 @@ class SandboxStore:
 # ---------------------------------------------------------------------- request helpers
 
 
+def _matches(stored: str, wanted: str, inside: bool) -> bool:
+    return wanted in stored if inside else stored == wanted
+
+
 def _json_items(body: bytes) -> list[dict[str, Any]]:
     """A write body: an array of objects, or one object."""
     try:
@@ -1012,8 +1051,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throttle", action="store_true",
                         help="answer 429 past a leaky bucket like 3dcart's (burst 50, 2 requests/s)")
     parser.add_argument("--customers", type=int, default=0, metavar="N", help="add N generated customers")
+    parser.add_argument("--people", type=int, default=0, metavar="N",
+                        help="add N generated customers with varied names, companies and phone numbers")
+    parser.add_argument("--match", choices=("exact", "substring"), default="exact",
+                        help="text filters match the whole field (default) or any part of it")
     args = parser.parse_args(argv)
-    store = SandboxStore(args.host, args.port, latency=args.latency)
+    store = SandboxStore(args.host, args.port, latency=args.latency, match=args.match)
+    if args.people > 0:
+        store.add_people(args.people)
     if args.throttle:
         store.throttle()
     if args.customers > 0:

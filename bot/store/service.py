@@ -25,12 +25,15 @@ from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cachetools import TTLCache
 
 from .backend import Backend
 from .errors import AmbiguousGroup, BadRequest, NotFound, StoreError, UnknownGroup
 from .models import RETAIL, Customer, CustomerChange, CustomerGroup, CustomerQuery, WriteResult
+from .backend import search_filters as _search_filters
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,18 @@ RETAIL_WORDS = ("retail", "none", "no group", RETAIL.name.lower())
 """What a user may type to mean "no group" (``CustomerGroupID`` 0)."""
 CANDIDATES = 10
 _MISS = object()
+MAX_SEARCH_REQUESTS = 3
+SEARCH_PAGE = 100
+"""Records asked for per search request: enough for any name, one page of the store's."""
+
+
+@dataclass(frozen=True)
+class SearchAnswer:
+    customers: tuple[Customer, ...]
+    """Each customer once, in the order the store answered."""
+    requests: int
+    full: bool
+    """Some page came back full: the store may hold more than it answered."""
 
 
 class SingleFlight:
@@ -276,6 +291,44 @@ class CustomerService:
         with self._lock:
             return self._by_id.get(customer_id)
 
+    # ------------------------------------------------------------------ search
+
+    @property
+    def search_filters(self) -> frozenset[str]:
+        """The customer filters the store supports (``CustomerQuery`` field names)."""
+        return _search_filters(self.backend)
+
+    def search_customers(self, queries: Sequence[CustomerQuery], *, limit: int = SEARCH_PAGE,
+                         scan: int = 0) -> SearchAnswer:
+        """What the store answers to each of ``queries`` (one page of ``limit`` records each)
+        and, with ``scan``, to one unfiltered page of ``scan`` records: one store request each,
+        at most ``MAX_SEARCH_REQUESTS`` in all. The caller decides what really matches.
+
+        Cached like lookups (single-flight, dropped on every write); each customer seen is
+        cached by ID, so opening one of them from a result list costs no request.
+        """
+        queries = tuple(queries)
+        if len(queries) + (1 if scan else 0) > MAX_SEARCH_REQUESTS:
+            raise ValueError(f"a search may cost at most {MAX_SEARCH_REQUESTS} store requests")
+        unsupported = {f for q in queries for f in _set_fields(q)} - self.search_filters
+        if unsupported:
+            raise ValueError(f"{self.backend.name} cannot filter customers by {', '.join(sorted(unsupported))}")
+        return self._cached(self._lists, ("search", queries, limit, scan), lambda: self._search(queries, limit, scan))
+
+    def _search(self, queries: tuple[CustomerQuery, ...], limit: int, scan: int) -> SearchAnswer:
+        found: dict[int, Customer] = {}
+        full = False
+        pages = [(q, limit) for q in queries] + ([(CustomerQuery(), scan)] if scan else [])
+        for query, size in pages:
+            page = self.backend.find_customers(query, limit=size)
+            full = full or len(page) >= size
+            for customer in page:
+                found.setdefault(customer.id, customer)
+        with self._lock:
+            for customer in found.values():
+                self._remember(customer)
+        return SearchAnswer(tuple(found.values()), requests=len(pages), full=full)
+
     # ------------------------------------------------------------------ writes
 
     def update(self, change: CustomerChange) -> WriteResult:
@@ -465,6 +518,10 @@ class CustomerService:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _set_fields(query: CustomerQuery) -> set[str]:
+    return {name for name, value in vars(query).items() if value is not None}
 
 
 def _email_key(email: str) -> str:
