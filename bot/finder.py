@@ -166,38 +166,52 @@ def plan(query: Query, filters: Collection[str] = SEARCH_FILTERS) -> Plan:
         forms = _unique([query.text, query.value])
         return Plan(tuple(CustomerQuery(email=f) for f in forms))
     if query.kind == "email_part":
-        return Plan((CustomerQuery(email=query.text),))
+        # `@acme.com` is sent as `acme.com`: a substring store then answers subdomains too
+        # (ann@mail.acme.com); what is not at the end of an address is dropped by the ranking.
+        return Plan((CustomerQuery(email=query.text.lstrip("@") or query.text),))
     if query.kind == "phone":
         return Plan(tuple(CustomerQuery(phone=f) for f in phone_forms(query.text)[:MAX_REQUESTS]))
     return _plan_words(query, filters)
 
 
 def _plan_words(query: Query, filters: Collection[str]) -> Plan:
+    """One word: as a first name, as a last name. Two: first + last in both orders. Three or
+    more: split before the last word (``Mary Ann | Smith``) and after the first (``Richard |
+    Van der Berg``). Then the company — by filter where the store has one, else one unfiltered
+    page that the bot matches by name and company; three or more words on such a store use
+    that request for the reversed order instead (``Van der Berg | Richard``)."""
     words = query.text.split(" ")
-    names: list[CustomerQuery] = []
     if len(words) == 1:
         names = [CustomerQuery(first_name=words[0]), CustomerQuery(last_name=words[0])]
+    elif len(words) == 2:
+        names = [CustomerQuery(first_name=words[0], last_name=words[1]),
+                 CustomerQuery(first_name=words[1], last_name=words[0])]
     else:
-        splits = [(" ".join(words[:-1]), words[-1]), (words[0], " ".join(words[1:]))]
-        if len(words) == 2:
-            splits[1] = (words[1], words[0])  # the same two words, in the other order
-        names = [CustomerQuery(first_name=first, last_name=last) for first, last in splits]
+        names = [CustomerQuery(first_name=" ".join(words[:-1]), last_name=words[-1]),
+                 CustomerQuery(first_name=words[0], last_name=" ".join(words[1:]))]
     if "company" in filters:
         return Plan(tuple(names + [CustomerQuery(company=query.text)]))
+    if len(words) >= 3:
+        return Plan(tuple(names + [CustomerQuery(first_name=words[-1], last_name=" ".join(words[:-1]))]))
     return Plan(tuple(names), scan=True)
 
 
 def phone_forms(typed: str) -> list[str]:
     """The spellings of a number stores most often hold, as typed first: ``+1 (217) 555-0101``
-    → ``["+1 (217) 555-0101", "12175550101", "217-555-0101", "(217) 555-0101", …]``."""
+    → ``["+1 (217) 555-0101", "2175550101", "217-555-0101", "(217) 555-0101", …]``.
+
+    North American numbers (ten digits, or eleven after a ``1``) are asked without the country
+    code, digits only and dashed; others digits only and with ``+``.
+    """
+    typed = " ".join(typed.split())
     number = digits(typed)
-    forms = [" ".join(typed.split()), number]
     national = number[1:] if len(number) == 11 and number.startswith("1") else number
-    if len(national) == 10:  # North American: the dashed and bracketed forms
-        forms += [f"{national[:3]}-{national[3:6]}-{national[6:]}", f"({national[:3]}) {national[3:6]}-{national[6:]}",
-                  f"+1 {national[:3]} {national[3:6]} {national[6:]}"]
-    forms += [f"+{number}", number.lstrip("0")]
-    return _unique(f for f in forms if f)
+    forms = [typed]
+    if len(national) == 10 and (len(number) == 11 or not typed.startswith("+")):
+        a, b, c = national[:3], national[3:6], national[6:]
+        forms += [national, f"{a}-{b}-{c}", f"({a}) {b}-{c}", f"+1 {a} {b} {c}", f"1{national}"]
+    forms += [number, f"+{number}", number.lstrip("0")]
+    return _unique(f for f in forms if f.strip("+"))
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -54,10 +54,10 @@ def find_reply(desk: "Desk", intent: i.Find, actor: Actor) -> Reply:
     customers = outcome.customers
     if not customers:
         return nothing_found(outcome)
-    if len(customers) == 1:
+    if len(customers) == 1 and not _maybe_more(outcome):
         customer = customers[0]
         return Reply(text=f"{_name(customer)} ({customer.email})", cards=(desk.customer_card(customer, actor),))
-    return Reply(text=f"{len(customers)} customers match “{intent.text}”",
+    return Reply(text=f"{len(customers)} {'customers match' if len(customers) != 1 else 'customer matches'} “{intent.text}”",
                  cards=(result_list(desk, outcome, intent.page),))
 
 
@@ -74,12 +74,23 @@ def result_list(desk: "Desk", outcome: Outcome, page: int) -> Card:
     if page < pages:
         actions.append(Button("More", i.Find(outcome.query.text, page + 1)))
     footer = [f"Page {page} of {pages}"] if pages > 1 else []
-    if outcome.answer.full:
-        footer.append("the store may hold more matches than it sent: add to the search to narrow it")
+    if _maybe_more(outcome):
+        footer.append("the store may hold more matches than it sent or I could read: add to the search to narrow it")
+    count = f"{len(customers)} customers match" if len(customers) != 1 else "1 customer matches"
     return Card(
-        title=f"{len(customers)} customers match “{_clip(outcome.query.text, 60)}”",
+        title=f"{count} “{_clip(outcome.query.text, 60)}”",
         rows=rows, actions=tuple(actions), footer=" · ".join(footer), key=f"find{page}",
     )
+
+
+def _maybe_more(outcome: Outcome) -> bool:
+    """Whether the store may hold other matches the bot did not see: a filtered page came back
+    full, or a match was seen only on the unfiltered page of a store larger than that page.
+    Then even a single match is shown as a list of one, never as "the" customer's card."""
+    answer = outcome.answer
+    if answer.full:
+        return True
+    return answer.scan_full and any(c.id in answer.scan_only for c in outcome.customers)
 
 
 def row_text(desk: "Desk", customer: Customer) -> str:
@@ -120,7 +131,7 @@ def shortcut_result(desk: "Desk", text: str, actor: Actor) -> tuple[list[Card], 
     """Cards and notices for one phone number found in a message (the message shortcut)."""
     outcome = run(desk, text)
     customers = outcome.customers
-    if len(customers) == 1:
+    if len(customers) == 1 and not _maybe_more(outcome):
         return [desk.customer_card(customers[0], actor)], []
     if not customers:
         return [], [Notice("warn", f"No customer with the phone number {text}.")]

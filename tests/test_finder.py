@@ -100,7 +100,7 @@ def test_plan_for_three_words_splits_the_name_two_ways() -> None:
 
 def test_plan_for_a_phone_asks_the_forms_stores_hold() -> None:
     assert [q.phone for q in plan(read_query("+1 (217) 555-0101")).queries] == [
-        "+1 (217) 555-0101", "12175550101", "217-555-0101"]
+        "+1 (217) 555-0101", "2175550101", "217-555-0101"]
     assert [q.phone for q in plan(read_query("2175550101")).queries] == ["2175550101", "217-555-0101", "(217) 555-0101"]
     assert phone_forms("+44 113 555 0104")[:3] == ["+44 113 555 0104", "441135550104", "+441135550104"]
 
@@ -108,7 +108,7 @@ def test_plan_for_a_phone_asks_the_forms_stores_hold() -> None:
 def test_plan_for_addresses() -> None:
     assert plan(read_query("Jane@Example.com")).queries == (CustomerQuery(email="Jane@Example.com"),
                                                            CustomerQuery(email="jane@example.com"))
-    assert plan(read_query("@acme.com")).queries == (CustomerQuery(email="@acme.com"),)
+    assert plan(read_query("@acme.com")).queries == (CustomerQuery(email="acme.com"),)
 
 
 @given(st.text(max_size=120), st.booleans())

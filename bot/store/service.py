@@ -54,7 +54,11 @@ class SearchAnswer:
     """Each customer once, in the order the store answered."""
     requests: int
     full: bool
-    """Some page came back full: the store may hold more than it answered."""
+    """Some filtered page came back full: the store may hold more than it answered."""
+    scan_only: frozenset[int] = frozenset()
+    """IDs seen only on the unfiltered page (not by any filter)."""
+    scan_full: bool = False
+    """The unfiltered page came back full: the store holds customers the bot did not see."""
 
 
 class SingleFlight:
@@ -318,16 +322,20 @@ class CustomerService:
     def _search(self, queries: tuple[CustomerQuery, ...], limit: int, scan: int) -> SearchAnswer:
         found: dict[int, Customer] = {}
         full = False
-        pages = [(q, limit) for q in queries] + ([(CustomerQuery(), scan)] if scan else [])
-        for query, size in pages:
-            page = self.backend.find_customers(query, limit=size)
-            full = full or len(page) >= size
+        for query in queries:
+            page = self.backend.find_customers(query, limit=limit)
+            full = full or len(page) >= limit
             for customer in page:
                 found.setdefault(customer.id, customer)
+        filtered = set(found)
+        scanned = self.backend.find_customers(CustomerQuery(), limit=scan) if scan else []
+        for customer in scanned:
+            found.setdefault(customer.id, customer)
         with self._lock:
             for customer in found.values():
                 self._remember(customer)
-        return SearchAnswer(tuple(found.values()), requests=len(pages), full=full)
+        return SearchAnswer(tuple(found.values()), requests=len(queries) + (1 if scan else 0), full=full,
+                            scan_only=frozenset(found) - filtered, scan_full=bool(scan) and len(scanned) >= scan)
 
     # ------------------------------------------------------------------ writes
 
