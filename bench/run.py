@@ -25,7 +25,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # ``python bench/run.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import ack, approve, cache, memory, throughput, warm  # noqa: E402
+from bench import ack, approve, cache, memory, search, throughput, warm  # noqa: E402
 from bench.harness import ROOT, SERVED_MODES, Options, Result, Row  # noqa: E402
 
 BENCHMARKS = {
@@ -35,6 +35,7 @@ BENCHMARKS = {
     "approve": approve.run,
     "memory": memory.run,
     "throughput": throughput.run,
+    "search": search.run,
 }
 RESULTS = ROOT / "bench" / "results" / "latest.md"
 
