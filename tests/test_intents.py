@@ -636,3 +636,12 @@ def test_codec_round_trips(intent: i.Intent) -> None:
                  st.tuples(ids, st.sampled_from(FLAGS), st.booleans()).map(lambda t: SetFlag(*t))))
 def test_menu_values_fit_a_select_option(intent: i.Intent) -> None:
     assert len(encode(intent)) <= 150  # Slack's static_select option value limit
+
+
+@given(st.text(max_size=300))
+def test_find_customers_in_never_raises(text: str) -> None:
+    found = i.find_customers_in(text)
+    assert len(found) <= i.MAX_FOUND and len(set(found)) == len(found)
+    for intent in found:
+        assert_well_formed(intent)
+        assert decode(encode(intent)) == intent

@@ -423,3 +423,36 @@ def test_5000_customers_generated_people_are_varied_and_stable():
     assert len({p["Email"] for p in made}) == 5000
     assert any("é" in p["BillingFirstName"] or "ü" in p["BillingLastName"] for p in made)
     assert len({p["BillingPhoneNumber"] for p in made if p["BillingPhoneNumber"]}) > 4000
+
+
+# ---------------------------------------------------------------------------------------------
+# the console session, the sandbox's knob
+
+
+def test_a_console_session_searches_and_opens_a_row(sandbox, tmp_path):
+    from bot.console import ConsoleSession, console_settings
+    from bot.guard import Role
+    from bot.runtime import build_runtime
+
+    settings = console_settings("UCONSOLE", Role.VIEWER, threedcart_api_url=sandbox.url,
+                                threedcart_secure_url=sandbox.secure_url, threedcart_private_key=sandbox.private_key,
+                                threedcart_token=sandbox.token, data_dir=tmp_path)
+    add_janes(sandbox)
+    runtime = build_runtime(settings)
+    try:
+        session = ConsoleSession(runtime, Actor("UCONSOLE", "console"))
+        listed = session.run_line("/customer Jane")
+        assert "[2] Jane Smith · jane.smith@example.com · Wholesale · Disabled" in listed
+        opened = session.run_line("2")
+        assert opened.startswith("Jane Smith\n") and "Customer ID:  20" in opened
+        assert "No customer matches “Zorro”" in session.run_line("find Zorro")
+    finally:
+        runtime.close()
+
+
+def test_the_sandbox_match_knob(sandbox):
+    assert sandbox.control({"match": "substring"}) and sandbox.match == "substring"
+    with pytest.raises(ValueError):
+        sandbox.control({"match": "fuzzy"})
+    sandbox.control({"add_people": {"n": 3, "seed": 1}})
+    assert len(sandbox.customers()) == 11
