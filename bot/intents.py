@@ -153,6 +153,8 @@ MAX_ECHO = 200
 """``NotUnderstood.text`` keeps at most this many characters of what was typed."""
 MAX_FOUND = 20
 """``find_emails`` returns at most this many addresses."""
+MAX_PHONES = 3
+"""``find_customers_in`` returns at most this many phone numbers."""
 MAX_VALUE = 2_000
 """Slack's limit for a button value; ``decode`` refuses anything longer unread."""
 MAX_BATCH = 500
@@ -611,7 +613,8 @@ _ID_IN_TEXT_RE = re.compile(r"(?<![\w#&])(?:#|id:)([1-9][0-9]{0,15})(?![\w@])", 
 def find_customers_in(text: str) -> list[Intent]:
     """Every customer a message names, for the message shortcut: its addresses and ``#123`` /
     ``id:123`` ids as ``Lookup``, its phone numbers as ``Find`` — addresses first, then ids,
-    then phone numbers, each once, at most ``MAX_FOUND`` in all."""
+    then phone numbers, each once, at most ``MAX_FOUND`` in all and ``MAX_PHONES`` phone
+    numbers (each is a search of up to three store requests)."""
     if not isinstance(text, str):
         return []
     plain = unslack(text, pad=True)
@@ -622,7 +625,7 @@ def find_customers_in(text: str) -> list[Intent]:
             found.append(Lookup(number))
         if len(found) >= MAX_FOUND:
             return found[:MAX_FOUND]
-    found += [Find(phone) for phone in finder.find_phones(plain, MAX_FOUND)]
+    found += [Find(phone) for phone in finder.find_phones(plain, MAX_PHONES)]
     return found[:MAX_FOUND]
 
 

@@ -118,7 +118,7 @@ def nothing_found(outcome: Outcome) -> Reply:
         if plan.scan:
             where += f", and names and companies among the first {finder.SCAN_RECORDS} customers (this store " \
                      "cannot filter by company)"
-        else:
+        elif any(q.company for q in plan.queries):
             where += " and company names"
         text = f"No customer matches “{shown}”: I searched {where}. Try the email address, a phone number or `#id`."
         typo = i.suggest_command(query.text.split(" ")[0])

@@ -456,3 +456,9 @@ def test_the_sandbox_match_knob(sandbox):
         sandbox.control({"match": "fuzzy"})
     sandbox.control({"add_people": {"n": 3, "seed": 1}})
     assert len(sandbox.customers()) == 11
+
+
+def test_nothing_found_for_a_long_name_does_not_claim_companies_were_searched(sandbox, desk):
+    reply, requests = searched(sandbox, desk, "Maria del Carmen Lopez")
+    assert "No customer matches" in reply.text and "compan" not in reply.text
+    assert requests == 3
