@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from cachetools import TTLCache
 
 from .backend import Backend
+from .backend import search_filters as _search_filters
 from .errors import AmbiguousGroup, BadRequest, NotFound, StoreError, UnknownGroup
 from .models import RETAIL, Customer, CustomerChange, CustomerGroup, CustomerQuery, WriteResult
-from .backend import search_filters as _search_filters
 
 log = logging.getLogger(__name__)
 
