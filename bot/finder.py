@@ -180,7 +180,9 @@ def _plan_words(query: Query, filters: Collection[str]) -> Plan:
     Van der Berg``). Then the company — by filter where the store has one, else one unfiltered
     page that the bot matches by name and company; three or more words on such a store use
     that request for the reversed order instead (``Van der Berg | Richard``)."""
-    words = query.text.split(" ")
+    words = [w for w in query.text.split(" ") if any(ch.isalnum() for ch in w)]  # `Doe, Jane` → Doe, Jane
+    if not words:
+        return Plan(())
     if len(words) == 1:
         names = [CustomerQuery(first_name=words[0]), CustomerQuery(last_name=words[0])]
     elif len(words) == 2:

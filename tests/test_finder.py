@@ -182,3 +182,9 @@ def test_score_never_raises(text: str, first: str, last: str, phone: str) -> Non
 def test_a_number_matches_however_either_side_spelled_it(typed: str, stored: str, a: str, b: str, c: str) -> None:
     customer = person(1, phone=stored.format(a=a, b=b, c=c))
     assert score(read_query(typed.format(a=a, b=b, c=c)), customer) >= 90
+
+
+def test_plan_ignores_punctuation_only_words() -> None:
+    assert plan(read_query("Doe , Jane")).queries == (CustomerQuery(first_name="Doe", last_name="Jane"),
+                                                     CustomerQuery(first_name="Jane", last_name="Doe"))
+    assert plan(read_query("- !")).requests == 0

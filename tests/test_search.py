@@ -462,3 +462,11 @@ def test_nothing_found_for_a_long_name_does_not_claim_companies_were_searched(sa
     reply, requests = searched(sandbox, desk, "Maria del Carmen Lopez")
     assert "No customer matches" in reply.text and "compan" not in reply.text
     assert requests == 3
+
+
+def test_a_search_with_nothing_to_ask_costs_nothing(sandbox, desk):
+    sandbox.reset_counts()
+    reply = desk.handle(i.Find("- !"), VIEWER)  # parse never makes this; a hand-built intent must not scan the store
+    assert not reply.cards and "No customer matches" in reply.text
+    assert customer_requests(sandbox) == 0
+    assert desk.service.search_customers([]).customers == ()

@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 from collections.abc import Sequence
@@ -320,15 +320,22 @@ class CustomerService:
         return self._cached(self._lists, ("search", queries, limit, scan), lambda: self._search(queries, limit, scan))
 
     def _search(self, queries: tuple[CustomerQuery, ...], limit: int, scan: int) -> SearchAnswer:
+        """The requests go out together (each is independent; the client's rate limiter still
+        paces them), so a search takes about one store round trip, not three."""
+        asks = [(q, limit) for q in queries] + ([(CustomerQuery(), scan)] if scan else [])
+        if not asks:
+            return SearchAnswer((), requests=0, full=False)
+        with ThreadPoolExecutor(max_workers=len(asks), thread_name_prefix="search") as pool:
+            futures = [pool.submit(self.backend.find_customers, q, limit=size) for q, size in asks]
+            pages = [f.result() for f in futures]
         found: dict[int, Customer] = {}
         full = False
-        for query in queries:
-            page = self.backend.find_customers(query, limit=limit)
+        for page in pages[:len(queries)]:
             full = full or len(page) >= limit
             for customer in page:
                 found.setdefault(customer.id, customer)
         filtered = set(found)
-        scanned = self.backend.find_customers(CustomerQuery(), limit=scan) if scan else []
+        scanned = pages[len(queries)] if scan else []
         for customer in scanned:
             found.setdefault(customer.id, customer)
         with self._lock:
