@@ -14,7 +14,7 @@ log. Then the same searches again within the cache TTL (warm). Times are the des
 excluded, store round trips, ranking and the reply included.
 
 Run twice: store latency 0 (the bot's own cost) and 0.1 s per request (a nearby real store; the
-three requests of a search are sent one after another).
+three requests of a search go out together, so a cold search costs about one round trip).
 """
 
 from __future__ import annotations
