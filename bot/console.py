@@ -525,7 +525,8 @@ def example_commands(sandbox: object | None) -> tuple[str, ...]:
             group = group if group in groups else next((n for n in groups if n), group)
     except Exception:  # noqa: BLE001 — examples are a nicety, never a reason not to start
         pass
-    return (email, f"move {email} to {group}", "pending")
+    return (email, "Jane Doe" if email == "jane@example.com" else f"find {email.partition('@')[0]}",
+            f"move {email} to {group}", "pending")
 
 
 InputFn = Callable[[str], str]
