@@ -37,6 +37,9 @@ MAX_PHONE_DIGITS = 15
 """E.164 numbers have at most 15 digits; fewer than 7 is not a phone number anyone gives."""
 MAX_PREFIX_DIGITS = 3
 """Digits a stored or typed number may have in front of the other (a country code)."""
+CARD_SCORE = 60
+"""A lone match scoring less (the text only somewhere inside a name, company or address) is
+shown as a list of one, not as the customer's card: the text did not really name them."""
 SCAN_RECORDS = 300
 """A store that cannot filter by company gets one unfiltered page of this many records (3dcart's
 largest page), in which companies (and names) are matched by the bot."""

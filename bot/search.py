@@ -54,7 +54,7 @@ def find_reply(desk: "Desk", intent: i.Find, actor: Actor) -> Reply:
     customers = outcome.customers
     if not customers:
         return nothing_found(outcome)
-    if len(customers) == 1 and not _maybe_more(outcome):
+    if _one(outcome):
         customer = customers[0]
         return Reply(text=f"{_name(customer)} ({customer.email})", cards=(desk.customer_card(customer, actor),))
     return Reply(text=f"{len(customers)} {'customers match' if len(customers) != 1 else 'customer matches'} “{intent.text}”",
@@ -81,6 +81,13 @@ def result_list(desk: "Desk", outcome: Outcome, page: int) -> Card:
         title=f"{count} “{_clip(outcome.query.text, 60)}”",
         rows=rows, actions=tuple(actions), footer=" · ".join(footer), key=f"find{page}",
     )
+
+
+def _one(outcome: Outcome) -> bool:
+    """Whether the answer is one customer's card: exactly one match, a strong one, and no sign
+    that the store holds others the bot did not see."""
+    matches = outcome.matches
+    return len(matches) == 1 and matches[0].score >= finder.CARD_SCORE and not _maybe_more(outcome)
 
 
 def _maybe_more(outcome: Outcome) -> bool:
@@ -131,7 +138,7 @@ def shortcut_result(desk: "Desk", text: str, actor: Actor) -> tuple[list[Card], 
     """Cards and notices for one phone number found in a message (the message shortcut)."""
     outcome = run(desk, text)
     customers = outcome.customers
-    if len(customers) == 1 and not _maybe_more(outcome):
+    if _one(outcome):
         return [desk.customer_card(customers[0], actor)], []
     if not customers:
         return [], [Notice("warn", f"No customer with the phone number {text}.")]

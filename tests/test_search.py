@@ -470,3 +470,10 @@ def test_a_search_with_nothing_to_ask_costs_nothing(sandbox, desk):
     assert not reply.cards and "No customer matches" in reply.text
     assert customer_requests(sandbox) == 0
     assert desk.service.search_customers([]).customers == ()
+
+
+def test_a_lone_weak_match_is_a_list_of_one_not_a_card(sandbox, desk):
+    sandbox.add_customer(CustomerID=70, Email="jo@example.com", BillingFirstName="Joanna", BillingLastName="Brook")
+    reply = find(desk, "oann")  # only inside "Joanna"
+    assert row_ids(the_list(reply)) == [70]
+    assert card_of(find(desk, "Joan")).key == "c70"  # the start of a name is strong enough
