@@ -122,6 +122,7 @@ class TextRenderer:
             if out:
                 out.append("")
             out.extend(self.card_lines(card, first_number=len(actions) + 1))
+            actions.extend(row.button for row in card.rows)
             actions.extend(card.actions)
         if reply.banner.strip() and out:
             out.append(f"({clean(reply.banner)})")
@@ -136,7 +137,8 @@ class TextRenderer:
             pad = max(len(clean(f.label)) for f in card.fields) + 1
             lines += [f"  {(clean(f.label) + ':').ljust(pad)} {clean(f.value)}" for f in card.fields]
         lines += [f"  {clean(line)}" for line in card.lines]
-        lines += self.action_lines(card.actions, first_number)
+        lines += [f"  [{n}] {clean(row.text)}" for n, row in enumerate(card.rows, start=first_number)]
+        lines += self.action_lines(card.actions, first_number + len(card.rows))
         if card.footer:
             lines.append(f"  — {clean(card.footer)}")
         return lines
@@ -542,7 +544,8 @@ def example_commands(sandbox: object | None) -> tuple[str, ...]:
             group = group if group in groups else next((n for n in groups if n), group)
     except Exception:  # noqa: BLE001 — examples are a nicety, never a reason not to start
         pass
-    return (email, f"move {email} to {group}", "pending")
+    return (email, "Jane Doe" if email == "jane@example.com" else f"find {email.partition('@')[0]}",
+            f"move {email} to {group}", "pending")
 
 
 InputFn = Callable[[str], str]

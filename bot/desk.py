@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import intents as i
-from . import wording
+from . import search, wording
 from .audit import CHANGES, AuditEntry, AuditLog, Outcome, utc_now
 from .guard import Actor, Guard, Role
 from .reply import MENU_LIMIT, Button, Card, Choice, Confirm, Field, Menu, Notice, Reply
@@ -192,24 +192,36 @@ class Desk:
                                     "so it may have been made. Look the customer up to check before trying again.")
             return Reply.notice("error", "Something went wrong on my side. Nothing was changed — try again.")
 
-    def lookup_many(self, emails: list[str], actor: Actor) -> Reply:
-        """One card per address found in a message (the message shortcut)."""
+    def lookup_many(self, emails: list[str | i.Intent], actor: Actor) -> Reply:
+        """One card per customer found in a message (the message shortcut): addresses (as
+        text or ``Lookup``), ``#123`` ids (``Lookup``) and phone numbers (``Find``: one match
+        is a card, several a list to pick from)."""
         if not emails:
-            return Reply.notice("info", "I found no email address in that message.")
+            return Reply.notice("info", "I found no email address, phone number or customer id (#123) in that message.")
         cards: list[Card] = []
         notices: list[Notice] = []
-        for email in emails[:SHORTCUT_MAX]:
+        for item in emails[:SHORTCUT_MAX]:
+            who = item.who if isinstance(item, i.Lookup) else item
             try:
-                customer = self.service.find_by_email(email)
+                if isinstance(who, i.Find):
+                    found_cards, found_notices = search.shortcut_result(self, who.text, actor)
+                    cards += found_cards
+                    notices += found_notices
+                    continue
+                customer = self.service.get(who) if isinstance(who, int) else self.service.find_by_email(str(who))
+            except NotFound:
+                notices.append(Notice("warn", f"No customer has the id #{who}."))
+                continue
             except StoreError as exc:
                 notices.append(store_problem(exc, hints=self.hints).notices[0])
                 break
             if customer is None:
-                notices.append(Notice("warn", f"No customer with the address {email}."))
+                notices.append(Notice("warn", f"No customer with the address {who}."))
             else:
                 cards.append(self.customer_card(customer, actor))
         if len(emails) > SHORTCUT_MAX:
-            notices.append(Notice("info", f"Showing the first {SHORTCUT_MAX} of {len(emails)} addresses."))
+            what = "addresses" if all(isinstance(e, str) for e in emails) else "customers named"
+            notices.append(Notice("info", f"Showing the first {SHORTCUT_MAX} of {len(emails)} {what}."))
         found = ", ".join(c.title for c in cards) or "no customers"
         return self.with_banner(Reply(text=f"Found {found}", cards=tuple(cards), notices=tuple(notices)))
 
@@ -234,6 +246,9 @@ class Desk:
             words.append(f"Did you mean {code(intent.suggestion)}?")
         text = " ".join(words)
         return replace(help_reply(self.guard.role(actor)), text=text, notices=(Notice("warn", text, markup=True),), replace=False)
+
+    def _do_find(self, intent: i.Find, actor: Actor) -> Reply:
+        return search.find_reply(self, intent, actor)
 
     def _do_lookup(self, intent: i.Lookup, actor: Actor) -> Reply:
         customer = self._find(intent.who)

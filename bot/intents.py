@@ -16,6 +16,7 @@ from typing import Union
 from urllib.parse import quote, unquote
 
 from .store.models import FLAGS, Flag
+from . import finder
 
 Who = Union[str, int]
 """A customer as the user named them: an email address (str) or a store customer id (int)."""
@@ -105,9 +106,18 @@ class UndoLatest:
     """``undo`` typed: the asker's own latest change that can still be undone."""
 
 
+@dataclass(frozen=True)
+class Find:
+    """Search customers by name, company, phone number or part of an address (``finder``)."""
+
+    text: str
+    """As typed: trimmed, single-spaced, at most ``finder.MAX_TEXT`` characters."""
+    page: int = 1
+
+
 Intent = Union[
     Help, NotUnderstood, Lookup, Move, SetFlag, Delete, ListGroups, Members,
-    Pending, Approve, Deny, ApproveAll, History, Undo, UndoLatest,
+    Pending, Approve, Deny, ApproveAll, History, Undo, UndoLatest, Find,
 ]
 
 
@@ -116,7 +126,7 @@ Intent = Union[
 
 COMMANDS: tuple[str, ...] = (
     "lookup", "move", "enable", "disable", "subscribe", "unsubscribe", "delete",
-    "groups", "members", "pending", "approve", "deny", "history", "help", "undo",
+    "groups", "members", "pending", "approve", "deny", "history", "help", "undo", "find", "search",
 )
 """Every command word ``parse`` knows (keywords are case-insensitive)."""
 
@@ -132,6 +142,7 @@ USAGE = """\
 `approve jane@example.com` / `deny jane@example.com` - decide an application
 `history jane@example.com` (or `history jane@example.com page 2`) - changes the bot made to a customer
 `undo` - undo your own latest recent move, enable/disable or (un)subscribe (approve, deny and delete are final)
+`find Jane Doe` (or `search …`, or just `Jane Doe`) - find a customer by name (either order), company, phone number (`217 555 0101`) or part of the address (`@acme.com`)
 `help` - this text
 Name a customer by address or by store id: `#123` or `id:123`.
 """
@@ -149,6 +160,8 @@ MAX_ECHO = 200
 """``NotUnderstood.text`` keeps at most this many characters of what was typed."""
 MAX_FOUND = 20
 """``find_emails`` returns at most this many addresses."""
+MAX_PHONES = 3
+"""``find_customers_in`` returns at most this many phone numbers."""
 MAX_VALUE = 2_000
 """Slack's limit for a button value; ``decode`` refuses anything longer unread."""
 MAX_BATCH = 500
@@ -160,7 +173,7 @@ _MOVE_EXAMPLE = f"`move {_EXAMPLE} to Wholesale`"
 # Words people reach for that are not commands: suggested (never obeyed) as the real one.
 _SYNONYMS = {
     "remove": "delete", "rm": "delete", "del": "delete", "erase": "delete",
-    "find": "lookup", "show": "lookup", "info": "lookup", "search": "lookup", "whois": "lookup",
+    "show": "find", "info": "find", "whois": "find", "who": "find", "lookfor": "find",
     "activate": "enable", "unblock": "enable", "unlock": "enable",
     "deactivate": "disable", "block": "disable", "lock": "disable", "suspend": "disable",
     "reject": "deny", "decline": "deny", "accept": "approve",
@@ -305,7 +318,7 @@ def parse(text: str) -> Intent:
         return handler(said, _strip_wrappers(head).lower(), args)
     who = _customer_ref(head)
     if who is None:
-        return _unknown(said, head)
+        return _fallback(said, head, args)
     if args:
         return _nope(said, f"Put the command first, like `move {_show_who(who)} to Wholesale`; "
                            f"a customer on their own is looked up.")
@@ -337,19 +350,86 @@ def _show_who(who: Who) -> str:
     return f"#{who}" if isinstance(who, int) else who
 
 
-def _unknown(said: str, head: str) -> NotUnderstood:
+def _unknown(said: str, head: str, args: Sequence[str] = ()) -> NotUnderstood:
     """Why the first word is neither a command nor a customer, with a typo guess."""
     token = _strip_wrappers(head) or head
     if token.count("@") == 1 and not token.startswith("@"):
         return _nope(said, f"{_quoted(token)} isn't a valid email address.")
     if token.isascii() and token.isdigit():
-        return _nope(said, f"{_quoted(token)} isn't a command; for a customer id write `#{token[:20]}`.")
+        return _nope(said, f"{_quoted(token)} isn't a command; for a customer id write `#{token[:20]}` "
+                           "(a phone number needs all its digits).")
     if _ID_RE.fullmatch(token) is not None or token.startswith("#") and token[1:].isdigit():
         return _nope(said, f"{_quoted(token)} isn't a valid customer id.")
     suggestion = _suggest(token)
     if suggestion is not None:
-        return _nope(said, f"{_quoted(token)} isn't a command.", suggestion)
+        search = ""
+        if suggestion == "find" and args:
+            search = f" To search, type {_quoted('find ' + ' '.join(args))}."
+        elif not args and token.isalpha() and suggestion != "find":
+            search = f" To search for a customer called {_quoted(token)}, type {_quoted('find ' + token)}."
+        return _nope(said, f"{_quoted(token)} isn't a command.{search}", suggestion)
     return _nope(said, f"{_quoted(token)} isn't an address or a command.")
+
+
+def _fallback(said: str, head: str, args: Sequence[str]) -> Intent:
+    """Text that starts with neither a command word nor a customer: a search (a name, a
+    company, a phone number, part of an address) — unless it looks like a mistyped command or
+    customer, which gets the usual reason and suggestion.
+
+    The boundary: a phone number is always a search. A first word shaped like a broken
+    address or id (``jane@example``, ``#0``, a Slack mention ``@bob`` or channel ``#general``)
+    is a typo. So is text that names a customer after its first word (``mvoe jane@… to VIP``:
+    a command with a typo), and a lone word that is a near-miss of a command (``grups``) or
+    a synonym (``show``); the reason then says how to search for it instead. Several words
+    that name no customer are searched even when the first resembles a command (``Moe
+    Smith``); if nothing matches, the answer still suggests the command.
+    """
+    if finder.is_phone(said):
+        return _search(said, said)
+    token = _strip_wrappers(head) or head
+    if _ref_shaped(token) or any(_customer_ref(a) is not None for a in args):
+        return _unknown(said, head, args)
+    suggestion = _suggest(token)
+    if suggestion is not None and (not args or suggestion == "find"):
+        return _unknown(said, head, args)
+    return _search(said, _strip_wrappers(said))
+
+
+def _ref_shaped(token: str) -> bool:
+    """Whether ``token`` was meant as an address or id (or is Slack's ``@user`` / ``#channel``)
+    rather than a word to search for; ``@acme.com`` is a part of addresses, and searched."""
+    if "@" in token:
+        local, _, domain = token.partition("@")
+        return bool(local) or "." not in domain or token.count("@") > 1
+    if token.isascii() and token.isdigit():
+        return True
+    return token.startswith("#") or token[:3].lower() == "id:"
+
+
+def _search(said: str, text: str) -> Intent:
+    """``Find(text)``, or why ``text`` cannot be searched for."""
+    if len(text) > finder.MAX_TEXT:
+        return _nope(said, f"That's too long to search for (at most {finder.MAX_TEXT} characters); "
+                           "try a name, a phone number or an address.")
+    if not any(ch.isalnum() for ch in text):
+        return _nope(said, "There is nothing to search for in that; try a name, a phone number or an address.")
+    return Find(text)
+
+
+def _parse_find(said: str, verb: str, args: Sequence[str]) -> Intent:
+    if not args:
+        return _nope(said, f"`{verb}` needs something to look for: a name, a company, a phone number or "
+                           f"part of an address, like `{verb} Jane Doe` or `{verb} @acme.com`.")
+    text = " ".join(args)
+    if finder.is_phone(text):
+        return _search(said, text)
+    text = _strip_wrappers(text)
+    who = _customer_ref(text)
+    if isinstance(who, int):
+        return Lookup(who)
+    if _INT_RE.fullmatch(text) is not None and int(text) <= MAX_ID:
+        return Lookup(int(text))  # `find 123`: a short number is a customer id, not a phone
+    return _search(said, text)
 
 
 def _suggest(word: str) -> str | None:
@@ -363,6 +443,11 @@ def _suggest(word: str) -> str | None:
     return close[0] if close else None
 
 
+def suggest_command(word: str) -> str | None:
+    """The command a mistyped or synonym ``word`` most likely meant, if any (``mvoe`` → ``move``)."""
+    return _suggest(_strip_wrappers(word))
+
+
 def _one_customer(make: Callable[[Who], Intent]) -> Handler:
     """A handler for ``<verb> <customer>``."""
 
@@ -374,7 +459,8 @@ def _one_customer(make: Callable[[Who], Intent]) -> Handler:
         if who is None:
             if verb == "approve" and _strip_wrappers(args[0]).lower() == "all":
                 return _nope(said, "To approve every applicant, use the Approve all button under `pending`.")
-            return _nope(said, f"{_not_a_customer(args[0])}; `{verb}` needs a customer, like {example}.")
+            search = " To search by name or phone, use `find`." if verb == "lookup" else ""
+            return _nope(said, f"{_not_a_customer(args[0])}; `{verb}` needs a customer, like {example}.{search}")
         if len(args) > 1:
             return _nope(said, f"`{verb}` takes one customer at a time, like {example}.")
         return make(who)
@@ -485,6 +571,8 @@ _HANDLERS: dict[str, Handler] = {
     "history": _parse_history,
     "help": _parse_help,
     "undo": _parse_undo,
+    "find": _parse_find,
+    "search": _parse_find,
 }
 
 
@@ -539,6 +627,28 @@ def _email_around(text: str, at: int) -> str | None:
     domain = text[at + 1:end].rstrip(".-")
     candidate = f"{local}@{domain}"
     return candidate if is_email(candidate) else None
+
+
+_ID_IN_TEXT_RE = re.compile(r"(?<![\w#&])(?:#|id:)([1-9][0-9]{0,15})(?![\w@])", re.IGNORECASE | re.ASCII)
+
+
+def find_customers_in(text: str) -> list[Intent]:
+    """Every customer a message names, for the message shortcut: its addresses and ``#123`` /
+    ``id:123`` ids as ``Lookup``, its phone numbers as ``Find`` — addresses first, then ids,
+    then phone numbers, each once, at most ``MAX_FOUND`` in all and ``MAX_PHONES`` phone
+    numbers (each is a search of up to three store requests)."""
+    if not isinstance(text, str):
+        return []
+    plain = unslack(text, pad=True)
+    found: list[Intent] = [Lookup(email) for email in find_emails(text)]
+    for match in _ID_IN_TEXT_RE.finditer(plain):
+        number = int(match.group(1))
+        if number <= MAX_ID and Lookup(number) not in found:
+            found.append(Lookup(number))
+        if len(found) >= MAX_FOUND:
+            return found[:MAX_FOUND]
+    found += [Find(phone) for phone in finder.find_phones(plain, MAX_PHONES)]
+    return found[:MAX_FOUND]
 
 
 # =============================================================================================
@@ -614,6 +724,8 @@ def _encode(intent: Intent) -> str:
             return "undo"
         case Help():
             return "help"
+        case Find(text, page):
+            return f"find:{_enc_text(text)}:{_enc_int(page)}"
     raise ValueError(f"{type(intent).__name__} does not go on a button")
 
 
@@ -750,6 +862,22 @@ def _read_undo(fields: list[str]) -> Intent | None:
     return None if change_id is None else Undo(change_id)
 
 
+def _read_find(fields: list[str]) -> Intent | None:
+    if len(fields) != 2:
+        return None
+    text, page = _unquote(fields[0]), _parse_id(fields[1], MAX_PAGE)
+    if text is None or page is None or not _is_search_text(text):
+        return None
+    return Find(text, page)
+
+
+def _is_search_text(text: str) -> bool:
+    """Search text as ``parse`` would produce it (see ``_search``)."""
+    return (0 < len(text) <= finder.MAX_TEXT and any(ch.isalnum() for ch in text)
+            and text == " ".join(text.split())
+            and not any(unicodedata.category(ch).startswith("C") for ch in text))
+
+
 def _read_bare(make: Callable[[], Intent]) -> Callable[[list[str]], Intent | None]:
     return lambda fields: None if fields else make()
 
@@ -768,4 +896,5 @@ _READERS: dict[str, Callable[[list[str]], Intent | None]] = {
     "hist": _read_history,
     "undo": _read_undo,
     "help": _read_bare(Help),
+    "find": _read_find,
 }

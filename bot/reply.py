@@ -73,6 +73,14 @@ Action = Union[Button, Menu]
 
 
 @dataclass(frozen=True)
+class Row:
+    """One line of a list with a button of its own (a search result and its Open button)."""
+
+    text: str
+    button: Button
+
+
+@dataclass(frozen=True)
 class Card:
     title: str
     fields: tuple[Field, ...] = ()
@@ -85,6 +93,8 @@ class Card:
     """A state that must stand out (a disabled account): shown marked, right under the title."""
     markup: bool = False
     """``lines`` use backticks for code (see the module docstring)."""
+    rows: tuple[Row, ...] = ()
+    """Lines that each carry a button, shown after ``lines`` and before ``actions``."""
 
 
 @dataclass(frozen=True)

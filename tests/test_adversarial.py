@@ -242,7 +242,9 @@ ADDRESS = st.one_of(st.sampled_from(CUSTOMER_REFS[:7]), st.emails().filter(lambd
 SHORTCUT_TEXT = st.one_of(
     st.text(max_size=400),
     st.lists(st.one_of(st.builds(lambda t, a: t.format(a, a), EMBEDDED, ADDRESS), st.sampled_from(HOSTILE),
-                       st.text(max_size=20)), max_size=30).map("".join),
+                       st.text(max_size=20),
+                       st.sampled_from([" 217-555-0101 ", " +1 217 555 0101.", " (503) 555-0102,", " #2 ", " id:999 ",
+                                        " #0 ", " 2026-11-23 ", "+1 (217) 555-0101x"])), max_size=30).map("".join),
 )
 
 ACTORS = st.builds(Actor, st.sampled_from([ADMIN, AGENT, VIEWER]),
@@ -351,9 +353,9 @@ def test_fuzz_type_ahead(world: World, value: str, pick: int, typed: str) -> Non
 @given(text=SHORTCUT_TEXT, actor=ACTORS)
 def test_fuzz_message_shortcut_text(world: World, text: str, actor: Actor) -> None:
     world.reset()
-    emails = intents.find_emails(text)
+    emails = intents.find_customers_in(text)
     assert len(emails) <= intents.MAX_FOUND
-    event(f"{min(len(emails), 11)} addresses")
+    event(f"{min(len(emails), 11)} customers named")
     reply = world.desk.lookup_many(emails, actor) if emails else Reply.notice("info", NO_EMAIL)
     world.check(reply)
 

@@ -17,7 +17,7 @@ from hypothesis.errors import InvalidArgument
 from bot import intents as i
 from bot.intents import (
     COMMANDS, MAX_BATCH, MAX_GROUP, MAX_ID, MAX_PAGE, MAX_VALUE, USAGE, ApproveAll, Approve,
-    Delete, Deny, Help, History, ListGroups, Lookup, Members, Move, NotUnderstood, Pending,
+    Delete, Deny, Find, Help, History, ListGroups, Lookup, Members, Move, NotUnderstood, Pending,
     SetFlag, Undo, decode, encode, find_emails, parse,
 )
 from bot.store.models import FLAGS
@@ -116,7 +116,7 @@ def test_documented_forms(text: str, expected: i.Intent) -> None:
     ("mvoe", "move"), ("dlete", "delete"), ("subscirbe", "subscribe"),
     ("unsubscirbe", "unsubscribe"), ("hlep", "help"), ("grups", "groups"),
     ("memebrs", "members"), ("pend", "pending"), ("apporve", "approve"), ("histroy", "history"),
-    ("Enabel", "enable"), ("remove", "delete"), ("find", "lookup"),
+    ("Enabel", "enable"), ("remove", "delete"), ("show", "find"), ("serch", "search"),
 ])
 def test_typos_suggest_the_command(typo: str, meant: str) -> None:
     result = parse(f"{typo} {JANE}")
@@ -125,8 +125,85 @@ def test_typos_suggest_the_command(typo: str, meant: str) -> None:
     assert f"`{typo}`" in result.reason
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("Jane Doe", Find("Jane Doe")),
+    ("doe, jane", Find("doe, jane")),
+    ("José Núñez", Find("José Núñez")),
+    ("Acme", Find("Acme")),
+    ('"Park & Sons"', Find("Park & Sons")),
+    ("+1 (217) 555-0101", Find("+1 (217) 555-0101")),
+    ("217 555 0101", Find("217 555 0101")),
+    ("2175550101", Find("2175550101")),
+    ("@acme.com", Find("@acme.com")),
+    ("find Jane Doe", Find("Jane Doe")),
+    ("search Jane Doe", Find("Jane Doe")),
+    ("FIND (217) 555-0101", Find("(217) 555-0101")),
+    ("find jane@example.com", Find("jane@example.com")),
+    ("find jane@", Find("jane@")),
+    ("find #123", Lookup(123)),
+    ("find id:123", Lookup(123)),
+    ("find 123", Lookup(123)),
+    ("#123", Lookup(123)),
+    ("id:123", Lookup(123)),
+    ("jane@example.com", Lookup(JANE)),
+    ("Moe Smith", Find("Moe Smith")),           # a name that starts like `move`: searched
+    ("Denny Smith", Find("Denny Smith")),       # … like `deny`
+    ("mvoe Jane to VIP", Find("mvoe Jane to VIP")),  # no customer named: searched (the answer suggests `move`)
+    ("<mailto:x@acme.com|@acme.com>", Lookup("x@acme.com")),
+])
+def test_search_forms(text: str, expected: i.Intent) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize("text, suggestion", [
+    ("mvoe jane@example.com", "move"),      # a customer after the first word: a mistyped command
+    ("mvoe #12 to VIP", "move"),
+    ("dlete jane@example.com", "delete"),
+    ("grups", "groups"),                    # a lone near-miss of a command word
+    ("mvoe", "move"),
+    ("Denny", "deny"),
+    ("show Jane Doe", "find"),              # a synonym: suggested, not obeyed
+    ("whois 217 555 0101", "find"),
+])
+def test_typo_or_search_boundary(text: str, suggestion: str) -> None:
+    result = parse(text)
+    assert isinstance(result, NotUnderstood), result
+    assert result.suggestion == suggestion
+
+
+def test_a_lone_near_miss_says_how_to_search_for_it() -> None:
+    result = parse("Denny")
+    assert isinstance(result, NotUnderstood) and "`find Denny`" in result.reason
+    result = parse("show Jane Doe")
+    assert isinstance(result, NotUnderstood) and "`find Jane Doe`" in result.reason
+
+
+def test_suggest_command() -> None:
+    assert i.suggest_command("mvoe") == "move"
+    assert i.suggest_command("Jane") is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("hi, Jane Doe here, my number is 217-555-0101", [Find("217-555-0101")]),
+    ("customer #42 (id:7), mail <mailto:jane@example.com|jane@example.com>, phone +1 (217) 555-0101",
+     [Lookup(JANE), Lookup(42), Lookup(7), Find("+1 (217) 555-0101")]),
+    ("order 2026-11-23, &#123; and <#C1|general>", []),
+    ("#0 #00 #12 #12", [Lookup(12)]),
+])
+def test_find_customers_in_a_message(text: str, expected: list[i.Intent]) -> None:
+    assert i.find_customers_in(text) == expected
+
+
+def test_find_button_values_round_trip() -> None:
+    assert encode(Find("Jane Doe", 2)) == "find:Jane%20Doe:2"
+    assert decode("find:Jane%20Doe:2") == Find("Jane Doe", 2)
+    for bad in ("find::1", "find:Jane:0", "find:Jane", "find:%20Jane:1", "find:" + "x" * 101 + ":1", "find:%3F:1",
+                "find:a%0Ab:1"):
+        assert decode(bad) is None, bad
+
+
 @pytest.mark.parametrize("text, in_reason", [
-    ("foo", "`foo` isn't an address or a command"),
+    ("@bob", "`@bob` isn't an address or a command"),
     ("move", "`move` needs an address and a group, like `move jane@example.com to Wholesale`"),
     ("move jane@example.com", "`move` needs a group"),
     ("move jane@example.com to", "`move` needs a group"),
@@ -156,7 +233,13 @@ def test_typos_suggest_the_command(typo: str, meant: str) -> None:
     ("<@U123|bob>", "`@bob` isn't an address or a command"),
     ("<#C1|general>", "`#general` isn't an address or a command"),
     ("<!here>", "`@here`"),
-    ("`xyzzy make`", "`xyzzy` isn't an address or a command"),
+    ("`@bob make`", "`@bob` isn't an address or a command"),  # backticks around the whole text
+    ("#general", "`#general` isn't an address or a command"),
+    ("find", "`find` needs something to look for"),
+    ("search", "`search` needs something to look for"),
+    ("find " + "x" * 101, "too long to search for"),
+    ("find ?!", "nothing to search for"),
+    ("-- !!", "nothing to search for"),
 ])
 def test_not_understood_reasons(text: str, in_reason: str) -> None:
     result = parse(text)
@@ -424,7 +507,10 @@ def _valid_who(who: object) -> bool:
 def assert_well_formed(intent: object) -> None:
     """``intent`` is one of ours with fields the desk can trust as to type and range."""
     assert isinstance(intent, (Help, NotUnderstood, Lookup, Move, SetFlag, Delete, ListGroups,
-                               Members, Pending, Approve, Deny, ApproveAll, History, Undo, i.UndoLatest))
+                               Members, Pending, Approve, Deny, ApproveAll, History, Undo, i.UndoLatest, Find))
+    if isinstance(intent, Find):
+        assert 0 < len(intent.text) <= i.finder.MAX_TEXT and intent.text == " ".join(intent.text.split())
+        assert type(intent.page) is int and 1 <= intent.page <= MAX_PAGE
     who = getattr(intent, "who", None)
     if who is not None:
         assert _valid_who(who), intent
@@ -444,6 +530,10 @@ def assert_well_formed(intent: object) -> None:
         assert type(intent.change_id) is int and 1 <= intent.change_id <= MAX_ID
 
 
+search_texts = (st.text(st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn")), min_size=1, max_size=100)
+                .map(lambda t: " ".join(t.split())).filter(lambda t: any(ch.isalnum() for ch in t)))
+
+
 @st.composite
 def button_intents(draw: st.DrawFn) -> i.Intent:
     who = draw(whos)
@@ -453,12 +543,12 @@ def button_intents(draw: st.DrawFn) -> i.Intent:
         SetFlag(who, draw(st.sampled_from(FLAGS)), draw(st.booleans())), ListGroups(),
         Members(group, draw(pages)), Pending(draw(pages)), Approve(who), Deny(who),
         ApproveAll(tuple(draw(st.lists(ids, min_size=1, max_size=50)))), History(who),
-        Undo(draw(ids)), Help(),
+        Undo(draw(ids)), Help(), Find(draw(search_texts), draw(pages)),
     ]))
 
 
 TAGS = st.sampled_from(["look", "move", "flag", "del", "groups", "mem", "pend", "appr", "deny",
-                        "all", "hist", "undo", "help", "x", ""])
+                        "all", "hist", "undo", "help", "find", "x", ""])
 FIELDS = st.one_of(
     st.text(max_size=12), st.integers(-2**60, 2**60).map(str), emails(), st.sampled_from(FLAGS),
     st.sampled_from(["0", "1", "", "%", "%2", "%FF", "%C3%A9", "1,2,3", ",", "enabled"]),
@@ -563,3 +653,12 @@ def test_history_takes_a_page_typed_or_on_a_button():
     assert encode(History(12)) == "hist:12"  # buttons made before paging still decode
     assert decode("hist:12") == History(12) and decode("hist:a@example.com:4") == History("a@example.com", 4)
     assert decode("hist:12:1") is None and decode("hist:12:0") is None and decode("hist:12:x") is None
+
+
+@given(st.text(max_size=300))
+def test_find_customers_in_never_raises(text: str) -> None:
+    found = i.find_customers_in(text)
+    assert len(found) <= i.MAX_FOUND and len(set(found)) == len(found)
+    for intent in found:
+        assert_well_formed(intent)
+        assert decode(encode(intent)) == intent

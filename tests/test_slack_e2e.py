@@ -143,8 +143,10 @@ def test_garbage_is_not_understood_with_a_suggestion(slack: Slack) -> None:
     assert "didn't understand" in text
     assert "delete jane@example.com" in text
     assert slack.customer(JANE) is not None
-    payload = slack.command("flibbertigibbet", ADMIN)
+    payload = slack.command("<#C1|general>", ADMIN)
     assert "didn't understand" in all_text(payload)
+    payload = slack.command("flibbertigibbet", ADMIN)  # any other text is a search (issue 15)
+    assert "No customer matches “flibbertigibbet”" in all_text(payload)
 
 
 def test_store_data_is_shown_literally(slack: Slack) -> None:

@@ -321,10 +321,12 @@ def test_refusals_and_not_understood_are_mrkdwn_with_user_text_escaped(slack: Sl
     refused = slack.command("disable jane@example.com", VIEWER)
     assert any("`BOT_AGENTS`" in t for t in texts_of(refused, "mrkdwn"))
     assert slack.customer(JANE)["Enabled"] is True
-    nonsense = slack.command("*boo* &lt;!channel&gt; `x`", ADMIN)
+    nonsense = slack.command("@boo* &lt;!channel&gt; `x`", ADMIN)  # not an address, not a search
     warning = texts_of(nonsense, "mrkdwn")[0]
-    assert "`*boo* &lt;!channel&gt; 'x'`" in warning  # the user's text: one literal code span
+    assert "`@boo* &lt;!channel&gt; 'x'`" in warning  # the user's text: one literal code span
     assert "<!channel>" not in json.dumps(nonsense["blocks"])
+    searched = slack.command("*boo* &lt;!channel&gt; `x`", ADMIN)  # any other text is a search
+    assert "boo" in all_text(searched) and "<!channel>" not in json.dumps(searched["blocks"])
     groups = slack.command("move jane@example.com to Platinum", AGENT)
     assert any("There is no group called `Platinum`" in t for t in texts_of(groups, "mrkdwn"))
 

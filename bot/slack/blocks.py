@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from .. import intents
-from ..reply import Button, Card, Choice, Confirm, Menu, Notice, Reply
+from ..reply import Button, Card, Choice, Confirm, Menu, Notice, Reply, Row
 
 log = logging.getLogger(__name__)
 
@@ -301,8 +301,11 @@ def _card_blocks(card: Card, ids: _Ids) -> list[dict]:
     if card.lines:
         blocks.extend(_text_sections(card.lines, CARD_LINE_SECTIONS_MAX, markup=card.markup))
 
-    elements: list[dict] = []
     key = card.key or "card"
+    for index, row in enumerate(card.rows):
+        blocks.append(_row_block(row, ids.next(BUTTON_PREFIX, f"{key}-row", index)))
+
+    elements: list[dict] = []
     for index, action in enumerate(card.actions):
         if isinstance(action, Button):
             element = _button(action, ids.next(BUTTON_PREFIX, key, index))
@@ -321,6 +324,16 @@ def _card_blocks(card: Card, ids: _Ids) -> list[dict]:
     if not blocks:  # an entirely empty card still needs to say something
         blocks.append({"type": "section", "text": plain(EMPTY)})
     return blocks
+
+
+def _row_block(row: Row, action_id: str) -> dict:
+    """A list row: its text, and its button beside it (dropped, never the row, if it cannot
+    be encoded)."""
+    block: dict = {"type": "section", "text": plain(row.text)}
+    button = _button(row.button, action_id)
+    if button is not None:
+        block["accessory"] = button
+    return block
 
 
 def _context(text: str) -> dict:

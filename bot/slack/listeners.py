@@ -45,7 +45,7 @@ PICK_RE = re.compile(rf"^{PICK_PREFIX}:")
 
 SORRY = "Something went wrong — try again."
 OUT_OF_DATE = "That button is out of date — run /customer again."
-NO_EMAIL = "No email address in that message."
+NO_EMAIL = "No email address, phone number or customer id (#123) in that message."
 
 UPDATES_CHANNEL_POSTS: frozenset[type] = frozenset({intents.Approve, intents.Deny})
 """The only clicks whose result may replace a (non-ephemeral) channel message: decisions."""
@@ -197,10 +197,10 @@ class Listeners:
         text = (body.get("message") or {}).get("text") or ""
 
         def produce() -> Reply:
-            emails = intents.find_emails(text)
-            if not emails:
+            found = intents.find_customers_in(text)
+            if not found:
                 return Reply.notice("info", NO_EMAIL)
-            return self.desk.lookup_many(list(emails), actor)
+            return self.desk.lookup_many(list(found), actor)
 
         self.submit(Job(
             name=LOOKUP_SHORTCUT,

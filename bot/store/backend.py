@@ -78,3 +78,13 @@ class Backend(Protocol):
     def get_group(self, group_id: int) -> CustomerGroup: ...
 
     def close(self) -> None: ...
+
+
+SEARCH_FILTERS: frozenset[str] = frozenset({"email", "first_name", "last_name", "phone"})
+"""Customer filters (``CustomerQuery`` fields) a backend supports for searching, unless it says
+otherwise with a ``search_filters`` attribute (BigCommerce adds ``company``)."""
+
+
+def search_filters(backend: object) -> frozenset[str]:
+    """The customer filters ``backend`` supports for searching."""
+    return frozenset(getattr(backend, "search_filters", SEARCH_FILTERS))

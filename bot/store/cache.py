@@ -20,6 +20,7 @@ request. Redis entries expire by TTL; ``maxsize`` bounds only the in-process cac
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 import json
 import threading
 import time
@@ -31,7 +32,7 @@ from typing import Any, Protocol, TypeVar
 from cachetools import TTLCache
 
 from ..state.shared import RedisError, SharedRedis
-from .models import Customer, CustomerGroup
+from .models import Customer, CustomerGroup, SearchAnswer
 
 T = TypeVar("T")
 
@@ -333,11 +334,19 @@ def decode(raw: bytes | str) -> Any:
     return json.loads(raw, object_hook=_untag)
 
 
+_TAGS: dict[type, str] = {Customer: "$customer", CustomerGroup: "$group", SearchAnswer: "$search"}
+"""The model dataclasses a cached value may hold, each under a tag of its own."""
+_BY_TAG = {tag: cls for cls, tag in _TAGS.items()}
+
+
 def _tagged(value: Any) -> Any:
-    if isinstance(value, Customer):
-        return {"$customer": dataclasses.asdict(value)}
-    if isinstance(value, CustomerGroup):
-        return {"$group": dataclasses.asdict(value)}
+    tag = _TAGS.get(type(value))
+    if tag is not None:
+        return {tag: {f.name: _tagged(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    if isinstance(value, datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, frozenset):
+        return {"$frozenset": [_tagged(v) for v in value]}
     if isinstance(value, tuple):
         return {"$tuple": [_tagged(v) for v in value]}
     if isinstance(value, list):
@@ -348,10 +357,14 @@ def _tagged(value: Any) -> Any:
 
 
 def _untag(obj: dict) -> Any:
-    if "$customer" in obj:
-        return Customer(**obj["$customer"])
-    if "$group" in obj:
-        return CustomerGroup(**obj["$group"])
+    # inner objects are untagged first (json's object_hook works inside out)
+    for tag, cls in _BY_TAG.items():
+        if tag in obj:
+            return cls(**obj[tag])
+    if "$dt" in obj:
+        return datetime.fromisoformat(obj["$dt"])
+    if "$frozenset" in obj:
+        return frozenset(obj["$frozenset"])
     if "$tuple" in obj:
         return tuple(obj["$tuple"])
     return obj

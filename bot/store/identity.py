@@ -42,8 +42,13 @@ def same_customer(requested_id: int, customer: Customer, *, store: str = "store"
 
 
 def exact_email(customers: Iterable[Customer], email: str | None) -> Iterator[Customer]:
-    """Only the records whose address equals ``email`` (trimmed, any case); all when no email."""
+    """Only the records whose address equals ``email`` (trimmed, any case), when ``email`` is a
+    whole address (a lookup by address); all of them when there is no email filter or it is a
+    part of an address (``@acme.com``: a search, whose matches the finder ranks itself)."""
     wanted = email_key(email or "")
+    local, at, domain = wanted.partition("@")
+    if not (local and at and domain):
+        wanted = ""
     for customer in customers:
         if not wanted or email_key(customer.email) == wanted:
             yield customer

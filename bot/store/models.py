@@ -101,3 +101,19 @@ class CustomerQuery:
 
 RETAIL = CustomerGroup(id=NO_GROUP_ID, name="No group (retail)", auto_approve=True)
 """The pseudo-group for ``CustomerGroupID`` 0, so "move to retail" reads like any other move."""
+
+
+@dataclass(frozen=True)
+class SearchAnswer:
+    """What the store answered to one search (``CustomerService.search_customers``): the bot
+    decides what really matches (``bot/finder.py``)."""
+
+    customers: tuple[Customer, ...]
+    """Each customer once, in the order the store answered."""
+    requests: int
+    full: bool
+    """Some filtered page came back full: the store may hold more than it answered."""
+    scan_only: frozenset[int] = frozenset()
+    """IDs seen only on the unfiltered page (not by any filter)."""
+    scan_full: bool = False
+    """The unfiltered page came back full: the store holds customers the bot did not see."""

@@ -8,8 +8,10 @@ for single records, partial PUTs, write results with string ``Value``/``Status``
 206 when a bulk write partly fails, 400 "Offset amount exceeds the total number of records".
 
 Sandbox conventions where the docs are silent: ``offset`` is 1-based (``offset_base=0`` makes
-it 0-based for client tests) and 0 also means "from the start"; ``email`` matches the whole
-address case-insensitively, the other text filters match case-insensitively and exactly;
+it 0-based for client tests) and 0 also means "from the start"; the text filters (``email``,
+``firstname``, ``lastname``, ``phone``, …) compare case-insensitively with the value trimmed, and
+match the whole field (``match="exact"``, the default) or any part of it (``match="substring"``:
+the knob ``match``; real stores do either, undocumented);
 ``limit`` is capped at 500; each customer carries an internal last-update time (set on create
 and update, not part of the JSON) used by ``lastupdatestart`` / ``lastupdateend``; deleting a
 group moves its members to no group (0); a PUT to a ``CustomerGroupID`` that does not exist is
@@ -42,7 +44,8 @@ same path returns counters): ``latency``, ``fail_next``, ``rate_limit_next``, ``
 ``fail_ids``, ``throttle`` (a leaky bucket like 3dcart's), ``drip_next`` (body one byte at a
 time), ``huge_next`` (a reply of any size), ``answer_as`` (``GET /Customers/{a}`` answers customer
 b), ``drop_ids`` (records without ``CustomerID``), ``substring_email`` (the email filter matches
-substrings), ``clear_faults``, ``reset_counts``, ``add_customers``, ``add_groups``. Control requests are neither counted nor faulted.
+substrings), ``clear_faults``, ``reset_counts``, ``add_customers``, ``add_groups``, ``add_people`` (varied
+generated customers), ``match`` (``exact`` or ``substring`` filters). Control requests are neither counted nor faulted.
 
 ``python -m bot sandbox`` runs ``main()``: a standalone server on port 8035.
 """
@@ -66,6 +69,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .people import people as _people
 from .threedcart import CUSTOMER_FIELDS, GROUP_FIELDS
 
 log = logging.getLogger(__name__)
@@ -449,6 +453,7 @@ class SandboxStore:
         offset_base: int = 1,
         group_offset_base: int | None = None,
         max_limit: int = MAX_LIMIT,
+        match: str = "exact",
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -461,6 +466,7 @@ class SandboxStore:
         for Customers)."""
         self.max_limit = max_limit
         """The most records one page holds, whatever ``limit`` asks (a store may cap below 500)."""
+        self.match = match
         self._lock = threading.RLock()
         self._customers: dict[int, dict[str, Any]] = {}
         self._updated: dict[int, datetime] = {}
@@ -576,6 +582,30 @@ class SandboxStore:
                 self._updated[customer_id] = now
                 ids.append(customer_id)
         return ids
+
+    def add_people(self, n: int, *, seed: int = 0) -> list[int]:
+        """``n`` generated customers with varied names, companies and phone spellings
+        (``bot/store/people.py``; the same ``n`` and ``seed`` give the same people)."""
+        now = datetime.now().replace(microsecond=0)
+        with self._lock:
+            first = self._next_customer
+            ids = list(range(first, first + n))
+            for customer_id, fields in zip(ids, _people(n, seed=seed, first_id=first)):
+                self._customers[customer_id] = {**CUSTOMER_DEFAULTS, **fields, "CustomerID": customer_id}
+                self._updated[customer_id] = now
+            self._next_customer = first + n
+        return ids
+
+    @property
+    def match(self) -> str:
+        """How text filters compare: ``"exact"`` (the whole field) or ``"substring"``."""
+        return self._match
+
+    @match.setter
+    def match(self, how: str) -> None:
+        if how not in ("exact", "substring"):
+            raise ValueError(f"match must be 'exact' or 'substring', not {how!r}")
+        self._match = how
 
     def add_group(self, name: str | None = None, **fields: Any) -> int:
         """Add one group (3dcart or model field names). Returns its ID."""
@@ -733,6 +763,10 @@ class SandboxStore:
                 self.answer_as({int(k): int(v) for k, v in (arg or {}).items()})
             elif name in ("drop_ids", "substring_email"):
                 getattr(self, name)(bool(arg))
+            elif name == "match":
+                self.match = str(arg)
+            elif name == "add_people":
+                self.add_people(**arg) if isinstance(arg, Mapping) else self.add_people(int(arg))
             elif name in ("fail_next", "rate_limit_next", "hang_next", "drip_next", "huge_next", "add_customers",
                           "add_groups", "throttle"):
                 method = getattr(self, name)
@@ -950,11 +984,12 @@ class SandboxStore:
         start = _parse_date(query.get("lastupdatestart"))
         end = _parse_date(query.get("lastupdateend"))
         wanted = {CUSTOMER_FILTERS[p]: v.strip().lower() for p, v in query.items() if p in CUSTOMER_FILTERS}
+        inside = self._match == "substring"
         chosen = []
         substring = self._substring_email
         for record in records:
             if any(not _filter_matches(str(record.get(name) or "").strip().lower(), value,
-                                       substring=substring and name == "Email")
+                                       substring=inside or (substring and name == "Email"))
                    for name, value in wanted.items()):
                 continue
             stamp = self._updated.get(record["CustomerID"])
@@ -1163,8 +1198,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throttle", action="store_true",
                         help="answer 429 past a leaky bucket like 3dcart's (burst 50, 2 requests/s)")
     parser.add_argument("--customers", type=int, default=0, metavar="N", help="add N generated customers")
+    parser.add_argument("--people", type=int, default=0, metavar="N",
+                        help="add N generated customers with varied names, companies and phone numbers")
+    parser.add_argument("--match", choices=("exact", "substring"), default="exact",
+                        help="text filters match the whole field (default) or any part of it")
     args = parser.parse_args(argv)
-    store = SandboxStore(args.host, args.port, latency=args.latency)
+    store = SandboxStore(args.host, args.port, latency=args.latency, match=args.match)
+    if args.people > 0:
+        store.add_people(args.people)
     if args.throttle:
         store.throttle()
     if args.customers > 0:

@@ -59,6 +59,8 @@ class BigCommerceClient:
     name = "bigcommerce"
     capabilities = Capabilities(has_enabled=False, has_mail_list=False, page_size=v2.MAX_LIMIT,
                                 bulk_update_size=1, lists_customers_without_group=True)
+    search_filters = frozenset({"email", "first_name", "last_name", "phone", "company"})
+    """v2 filters customers by company too, so a search asks for it instead of scanning a page."""
     hints = StoreHints(
         label="BigCommerce",
         credentials="BIGCOMMERCE_STORE_HASH and BIGCOMMERCE_ACCESS_TOKEN (an API account token with "
