@@ -326,7 +326,9 @@ def test_refusals_and_not_understood_are_mrkdwn_with_user_text_escaped(slack: Sl
     assert "`@boo* &lt;!channel&gt; 'x'`" in warning  # the user's text: one literal code span
     assert "<!channel>" not in json.dumps(nonsense["blocks"])
     searched = slack.command("*boo* &lt;!channel&gt; `x`", ADMIN)  # any other text is a search
-    assert "boo" in all_text(searched) and "<!channel>" not in json.dumps(searched["blocks"])
+    assert "boo" in all_text(searched)
+    assert not any("<!channel>" in t for t in texts_of(searched, "mrkdwn"))  # literal: plain_text only
+    assert "<!channel>" not in searched["text"]  # the notification text is escaped
     groups = slack.command("move jane@example.com to Platinum", AGENT)
     assert any("There is no group called `Platinum`" in t for t in texts_of(groups, "mrkdwn"))
 
