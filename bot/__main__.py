@@ -14,7 +14,7 @@ COMMANDS = {
     "serve": "run the Slack app over HTTP (POST /slack/events, GET /healthz) on $PORT",
     "socket": "run the Slack app in Socket Mode (needs SLACK_APP_TOKEN)",
     "console": "try it in the terminal: the same bot, rendered as text",
-    "sandbox": "run the embedded 3dcart-compatible demo store on its own",
+    "sandbox": "run an embedded demo store on its own (--backend threedcart | bigcommerce)",
     "poll": "post new wholesale applicants to APPROVALS_CHANNEL every POLL_SECONDS",
     "db": "db upgrade: bring the state database (DATABASE_URL, or SQLite in DATA_DIR) to the newest schema",
 }
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(command: str, rest: list[str]) -> int:
     if command == "sandbox":
-        from .store.sandbox import main as sandbox_main
+        from .sandbox.cli import main as sandbox_main
         return sandbox_main(rest)
     if command == "console":
         from .console import main as console_main

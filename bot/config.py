@@ -8,10 +8,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 STORE_CREDENTIALS = ("THREEDCART_SECURE_URL", "THREEDCART_PRIVATE_KEY", "THREEDCART_TOKEN")
+BIGCOMMERCE_CREDENTIALS = ("BIGCOMMERCE_STORE_HASH", "BIGCOMMERCE_ACCESS_TOKEN")
+BACKEND_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    # STORE_BACKEND value: the settings that connect to that store
+    "threedcart": STORE_CREDENTIALS,
+    "bigcommerce": BIGCOMMERCE_CREDENTIALS,
+}
+BIGCOMMERCE_API_BASE = "https://api.bigcommerce.com/stores/{store_hash}/v2/"
+SANDBOX_STORES: dict[str, str] = {
+    # SANDBOX value: the embedded demo store it starts
+    "threedcart": "threedcart",
+    "bigcommerce": "bigcommerce",
+}
 
 
 class ConfigError(Exception):
@@ -37,6 +49,15 @@ class Settings(BaseSettings):
     threedcart_private_key: SecretStr | None = None
     threedcart_token: SecretStr | None = None
 
+    store_backend: str | None = None
+    """``STORE_BACKEND``: threedcart | bigcommerce; unset = chosen from the credentials given."""
+    bigcommerce_store_hash: str | None = None
+    bigcommerce_access_token: SecretStr | None = None
+    bigcommerce_api_url: str | None = None
+    """Default: ``BIGCOMMERCE_API_BASE`` with the store hash filled in (see ``bigcommerce_url``)."""
+    sandbox: str | None = None
+    """``SANDBOX``: which embedded demo store runs when no credentials are set (default threedcart)."""
+
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -49,6 +70,10 @@ class Settings(BaseSettings):
     approvals_channel: str | None = None
     audit_channel: str | None = None
     deny_group_id: int = 0
+    applicant_group: str | None = None
+    """Approvals by group (any store): the group applicants join, name or id."""
+    approved_group: str | None = None
+    """Where Approve moves an applicant when APPLICANT_GROUP is set (name or id)."""
     cache_ttl_seconds: float = Field(default=60.0, ge=0)
     data_dir: Path = Path("./data")
     database_url: SecretStr | None = None
@@ -65,9 +90,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     @field_validator(
-        "approvals_channel", "audit_channel",
+        "approvals_channel", "audit_channel", "applicant_group", "approved_group",
         "threedcart_secure_url", "threedcart_private_key", "threedcart_token",
-        "slack_bot_token", "slack_signing_secret", "slack_app_token", "database_url", mode="before",
+        "slack_bot_token", "slack_signing_secret", "slack_app_token", "database_url",
+        "bigcommerce_store_hash", "bigcommerce_access_token", "bigcommerce_api_url", mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -75,6 +101,23 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return value.strip() or None
         return value
+
+    @field_validator("store_backend", "sandbox", mode="before")
+    @classmethod
+    def _store_name(cls, value: object, info: ValidationInfo) -> object:
+        """A store name, any case; empty means unset."""
+        if value is None:
+            return None
+        text = str(value).strip().lower()
+        if not text:
+            return None
+        if getattr(info, "field_name", "") == "store_backend":
+            if text not in BACKEND_CREDENTIALS:
+                raise ValueError("unknown store backend")
+            return text
+        if text not in SANDBOX_STORES:
+            raise ValueError("unknown sandbox store")
+        return SANDBOX_STORES[text]
 
     @staticmethod
     def secret(value: SecretStr | None) -> str | None:
@@ -91,24 +134,67 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_mode(self) -> bool:
-        """True when no store credential is set: the bot runs on the embedded demo store."""
-        return not any(self._store_credentials().values())
+        """True when the chosen store has no credentials: the bot runs on its embedded demo store."""
+        return not self._any_set(BACKEND_CREDENTIALS[self.backend])
 
-    def _store_credentials(self) -> dict[str, SecretStr | None]:
+    @property
+    def backend(self) -> str:
+        """The store the bot talks to: ``STORE_BACKEND``, else the one whose credentials are set,
+        else (sandbox mode) the demo store ``SANDBOX`` names. ``check_store_credentials`` has
+        refused the ambiguous and partial cases already."""
+        if self.store_backend:
+            return self.store_backend
+        given = [name for name, creds in BACKEND_CREDENTIALS.items() if self._any_set(creds)]
+        if len(given) == 1:
+            return given[0]
+        return self.sandbox or "threedcart"
+
+    @property
+    def bigcommerce_url(self) -> str:
+        """``BIGCOMMERCE_API_URL``, or the v2 base of ``BIGCOMMERCE_STORE_HASH``."""
+        if self.bigcommerce_api_url:
+            return self.bigcommerce_api_url
+        return BIGCOMMERCE_API_BASE.format(store_hash=(self.bigcommerce_store_hash or "").strip())
+
+    def _store_credentials(self) -> dict[str, object]:
         return {
             "THREEDCART_SECURE_URL": self.threedcart_secure_url,
             "THREEDCART_PRIVATE_KEY": self.threedcart_private_key,
             "THREEDCART_TOKEN": self.threedcart_token,
+            "BIGCOMMERCE_STORE_HASH": self.bigcommerce_store_hash,
+            "BIGCOMMERCE_ACCESS_TOKEN": self.bigcommerce_access_token,
         }
 
-    def check_store_credentials(self) -> None:
-        """All three store credentials or none (sandbox). Anything in between is refused."""
+    def _any_set(self, names: tuple[str, ...]) -> bool:
         given = self._store_credentials()
-        missing = [name for name, value in given.items() if value is None]
-        if missing and len(missing) < len(given):
+        return any(given[name] is not None for name in names)
+
+    def check_store_credentials(self) -> None:
+        """Each store's credentials all or none; one store's, or ``STORE_BACKEND`` naming which.
+
+        Anything in between is refused, naming the variables (never their values)."""
+        given = self._store_credentials()
+        chosen = [self.store_backend] if self.store_backend else list(BACKEND_CREDENTIALS)
+        for name in chosen:
+            creds = BACKEND_CREDENTIALS[name]
+            missing = [c for c in creds if given[c] is None]
+            if missing and len(missing) < len(creds):
+                prefix = creds[0].split("_")[0]
+                raise ConfigError(
+                    "Store credentials are incomplete: set " + ", ".join(missing)
+                    + f" (or unset all {prefix}_* credentials to run on the demo sandbox store)."
+                )
+        if self.store_backend and not self._any_set(BACKEND_CREDENTIALS[self.store_backend]) \
+                and any(v is not None for v in given.values()):
             raise ConfigError(
-                "Store credentials are incomplete: set " + ", ".join(missing)
-                + " (or unset all THREEDCART_* credentials to run on the demo sandbox store)."
+                f"STORE_BACKEND={self.store_backend} but " + ", ".join(BACKEND_CREDENTIALS[self.store_backend])
+                + " are not set (the credentials that are set belong to another store)."
+            )
+        both = [n for n, creds in BACKEND_CREDENTIALS.items() if self._any_set(creds)]
+        if len(both) > 1 and not self.store_backend:
+            raise ConfigError(
+                "Credentials for more than one store are set (" + ", ".join(both) + "): set STORE_BACKEND="
+                + " or STORE_BACKEND=".join(BACKEND_CREDENTIALS) + " to say which store the bot serves."
             )
 
     def require(self, *names: str) -> None:

@@ -231,7 +231,7 @@ TEMP_PREFIX = "customer-console-"
 def console_settings(user_id: str, role: Role, **overrides: object) -> Settings:
     """Settings from the environment, with ``user_id`` given exactly ``role``.
 
-    With no ``THREEDCART_*`` credentials the runtime starts the embedded sandbox store, and
+    With no store credentials the runtime starts the embedded sandbox store (``SANDBOX``), and
     local state goes to a temporary folder unless ``DATA_DIR`` is set. Raises ``ConfigError``.
     """
     base = load_settings(**overrides)
@@ -426,7 +426,7 @@ class ConsoleSession:
         except StoreError as exc:
             from .desk import store_problem
 
-            return self._show(store_problem(exc))
+            return self._show(store_problem(exc, hints=self.runtime.desk.hints))
         if not choices:
             return f"! Nothing matches “{clean(typed)}”."
         if len(choices) == 1:
@@ -486,10 +486,14 @@ def confirm_question(confirm: Confirm) -> str:
 def banner(runtime: "Runtime", session: ConsoleSession) -> str:
     """What the console is connected to, as whom, and what to try. Never a secret."""
     sandbox = getattr(runtime.store, "sandbox", None)
+    label = getattr(runtime.store, "label", "3dcart")
     if sandbox is not None:
-        store = f"embedded sandbox demo store at {getattr(sandbox, 'url', '?')} (demo data; changes vanish on exit)"
+        store = f"embedded sandbox demo store at {getattr(sandbox, 'url', '?')} ({label} demo data; changes vanish on exit)"
     else:
-        store = f"3dcart at {safe_url(runtime.settings.threedcart_api_url)} (the real store: changes are real)"
+        from .store.registry import factory
+
+        api_url = factory(getattr(runtime.store, "backend_name", "threedcart")).api_url(runtime.settings)
+        store = f"{label} at {safe_url(api_url)} (the real store: changes are real)"
     examples = example_commands(sandbox)
     return "\n".join([
         "/customer console — the bot as Slack runs it, for one user, as text.",
@@ -505,7 +509,7 @@ def safe_url(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return "(configured THREEDCART_API_URL)"
+        return "(the configured store API URL)"
     host = parts.hostname or ""
     if parts.port:
         host += f":{parts.port}"
@@ -517,8 +521,8 @@ def example_commands(sandbox: object | None) -> tuple[str, ...]:
     email, group = "jane@example.com", "Wholesale"
     try:
         if sandbox is not None:
-            emails = [c.get("Email", "") for c in sandbox.customers()]  # type: ignore[attr-defined]
-            groups = [g.get("Name", "") for g in sandbox.groups()]  # type: ignore[attr-defined]
+            emails = [c.get("Email") or c.get("email") or "" for c in sandbox.customers()]  # type: ignore[attr-defined]
+            groups = [g.get("Name") or g.get("name") or "" for g in sandbox.groups()]  # type: ignore[attr-defined]
             email = email if email in emails else next((e for e in emails if e), email)
             group = group if group in groups else next((n for n in groups if n), group)
     except Exception:  # noqa: BLE001 — examples are a nicety, never a reason not to start

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import intents as i
@@ -25,9 +25,13 @@ from .store.errors import (
     AmbiguousGroup, AuthFailed, BadRequest, GroupLookupError, NotFound, RateLimited, StoreError,
     Unavailable, UnknownGroup,
 )
+from .store.backend import Capabilities, StoreHints
 from .store.models import RETAIL, Customer, CustomerChange, CustomerGroup, Flag
 from .store.service import CustomerService
 from .writeahead import Gone, TrailDown, WriteAhead
+from .applicants import ApplicantRule, ApplicationFeed
+from .decisions import NOTES_MAX, Approvals
+from .state.applications import DECIDED, Application, Ledger
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,8 @@ FLAG_VERBS: dict[Flag, tuple[str, str]] = {
     "enabled": ("Enable", "Disable"),
     "mail_list": ("Subscribe", "Unsubscribe"),
 }
+FLAG_FIELD_LABELS: dict[Flag, str] = {"enabled": "Account", "mail_list": "Mailing list"}
+FLAG_SETTING_NAMES: dict[Flag, str] = {"enabled": "account enabled/disabled", "mail_list": "mailing list"}
 APPROVAL_ACTIONS = ("approve", "deny")
 
 
@@ -93,7 +99,9 @@ class Desk:
         deny_group_id: int = 0,
         undo_window: timedelta = timedelta(minutes=15),
         clock: Callable[[], datetime] = utc_now,
-        first_seen: Callable[[list[Customer]], dict[int, datetime]] | None = None,
+        ledger: Ledger | None = None,
+        applicant_group: str | None = None,
+        approved_group: str | None = None,
     ) -> None:
         self.service = service
         self.guard = guard
@@ -101,11 +109,25 @@ class Desk:
         self.deny_group_id = deny_group_id
         self.undo_window = undo_window
         self._clock = clock
-        self._first_seen = first_seen
         self._subscribers: list[Callable[[str], None]] = []
         self._decision_listeners: list[Callable[[Customer, Reply], None]] = []
         self._locks = [threading.Lock() for _ in range(64)]
         self.writes = WriteAhead(audit)
+        # The application ledger shares the audit trail's database unless given its own.
+        self.ledger = ledger if ledger is not None else Ledger(audit._db)
+        self.rule = ApplicantRule(service, applicant_group=applicant_group, approved_group=approved_group,
+                                  deny_group_id=deny_group_id)
+        self.feed = ApplicationFeed(service, self.ledger, self.rule, clock=clock)
+        self.approvals = Approvals(self, self.ledger, self.rule, self.feed)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the store behind the service supports (cards and flag commands follow it)."""
+        return getattr(self.service.backend, "capabilities", None) or Capabilities()
+
+    @property
+    def hints(self) -> StoreHints | None:
+        return getattr(self.service.backend, "hints", None)
 
     # ------------------------------------------------------------------ entry points
 
@@ -121,12 +143,13 @@ class Desk:
         """
         self._decision_listeners.append(callback)
 
-    def applicant_reply(self, customer: Customer) -> Reply:
-        """The approvals-channel message for a new applicant."""
+    def applicant_reply(self, application: Application) -> Reply:
+        """The approvals-channel message for a new application."""
+        customer = application.customer
         group = self.service.group_name(customer.group_id)
-        text = f"New wholesale applicant: {display_name(customer)} ({customer.email}) is waiting to join {group}."
-        since = self._waiting_since([customer])
-        card = self.applicant_card(customer, since=since.get(customer.id))
+        found = " (found waiting when the bot first looked)" if application.origin == "first start" else ""
+        text = f"New wholesale applicant: {display_name(customer)} ({customer.email}) is waiting to join {group}{found}."
+        card = self.applicant_card(customer, application=application)
         return Reply(text=text, cards=(card,), notices=(Notice("info", text),), public=True)
 
     def handle(self, intent: i.Intent, actor: Actor) -> Reply:
@@ -144,9 +167,9 @@ class Desk:
             return Reply.notice("error", "I couldn't record this change in the audit trail, so I didn't send it "
                                 "to the store. Nothing was changed — try again in a minute.")
         except WriteInDoubt as doubt:
-            return store_problem(doubt.cause, writing=True)
+            return store_problem(doubt.cause, writing=True, hints=self.hints)
         except StoreError as exc:
-            return store_problem(exc)
+            return store_problem(exc, hints=self.hints)
         except GroupLookupError as exc:
             return group_problem(exc)
         except Exception:  # noqa: BLE001 — the user gets a sentence, the log gets the traceback
@@ -166,11 +189,12 @@ class Desk:
             try:
                 customer = self.service.find_by_email(email)
             except StoreError as exc:
-                notices.append(store_problem(exc).notices[0])
+                notices.append(store_problem(exc, hints=self.hints).notices[0])
                 break
             if customer is None:
                 notices.append(Notice("warn", f"No customer with the address {email}."))
             else:
+                self.approvals.seen([customer], "lookup")
                 cards.append(self.customer_card(customer, actor))
         if len(emails) > SHORTCUT_MAX:
             notices.append(Notice("info", f"Showing the first {SHORTCUT_MAX} of {len(emails)} addresses."))
@@ -212,7 +236,8 @@ class Desk:
             parts = [f"{g.name} (#{g.id})"]
             if g.id in counts:
                 parts.append(_plural(counts[g.id], "member"))
-            parts.append("auto-approve" if g.auto_approve else "needs approval")
+            if self.capabilities.has_enabled:  # approval = enabling: a 3dcart-style group setting
+                parts.append("auto-approve" if g.auto_approve else "needs approval")
             lines.append(" · ".join(parts))
         if not lines:
             lines.append("The store has no customer groups yet.")
@@ -255,23 +280,7 @@ class Desk:
         return Reply(text=title, cards=(card,))
 
     def _do_pending(self, intent: i.Pending, actor: Actor) -> Reply:
-        applicants = self.service.pending_applicants()
-        if not applicants:
-            return Reply.notice("ok", "No wholesale applicants are waiting for approval.", replace=True)
-        page, pages = _clamp_page(intent.page, len(applicants), PENDING_PAGE)
-        shown = applicants[(page - 1) * PENDING_PAGE: page * PENDING_PAGE]
-        since = self._waiting_since(shown)
-        cards = [self.applicant_card(c, since=since.get(c.id)) for c in shown]
-        actions = list(pager(page, pages, i.Pending))
-        if len(applicants) > 1:
-            actions.append(approve_all_button(applicants, shown))
-        cards.append(Card(
-            title=f"{_plural(len(applicants), 'applicant')} waiting",
-            actions=tuple(actions),
-            footer=f"Page {page} of {pages}" if pages > 1 else "",
-            key="pending",
-        ))
-        return Reply(text=f"{_plural(len(applicants), 'wholesale applicant')} waiting for approval", cards=tuple(cards))
+        return self.approvals.pending(intent, actor)
 
     # ------------------------------------------------------------------ writes on one customer
 
@@ -284,12 +293,15 @@ class Desk:
                 return self._card_reply(customer, actor, "info", f"{display_name(customer)} is already in {group.name}. Nothing changed.")
             old = self.service.group_name(customer.group_id)
             done = self._write(actor, "move", customer, CustomerChange(customer.id, group_id=group.id))
+        note = self.approvals.move_note(group, done.after)
         return self._card_reply(
-            done.after, actor, "ok", f"Moved {display_name(customer)} from {old} to {group.name}.",
+            done.after, actor, "ok", f"Moved {display_name(customer)} from {old} to {group.name}.{note}",
             undo=done.entry_id,
         )
 
     def _do_setflag(self, intent: i.SetFlag, actor: Actor) -> Reply:
+        if not self.capabilities.has_flag(intent.flag):
+            return Reply.notice("info", no_such_setting(intent.flag, self.hints))
         verb = FLAG_VERBS[intent.flag][0 if intent.value else 1].lower()
         self._require(actor, Role.AGENT, f"{verb} customers", verb, intent.who)
         state = FLAG_WORDS[intent.flag][0 if intent.value else 1].lower()
@@ -298,7 +310,11 @@ class Desk:
                 self._record(actor, verb, customer, "no-op", detail=f"already {state}")
                 return self._card_reply(customer, actor, "info", f"{display_name(customer)} is already {state}. Nothing changed.")
             change = CustomerChange(customer.id, **{intent.flag: intent.value})
-            done = self._write(actor, verb, customer, change)
+            application = self.approvals.enabling(actor, customer, change)  # enabling an applicant approves
+            done = self._write(actor, "approve" if application else verb, customer, change)
+        if application is not None:
+            text = self.approvals.approved_by_write(application, actor, done.after, "by enabling the account")
+            return self._card_reply(done.after, actor, "ok", text)
         return self._card_reply(done.after, actor, "ok", f"{display_name(customer)} is now {state}.", undo=done.entry_id)
 
     def _do_delete(self, intent: i.Delete, actor: Actor) -> Reply:
@@ -342,99 +358,35 @@ class Desk:
                     f"Can't undo: {display_name(customer)} was changed since "
                     f"(now {describe({k: current[k] for k in entry.after}, self.service.group_name)}). Nothing changed.",
                 )
-            done = self._write(actor, "undo", customer, change_from(customer.id, entry.before), undoes=entry.id)
+            change = change_from(customer.id, entry.before)
+            application = self.approvals.enabling(actor, customer, change)  # an Undo that enables an applicant
+            done = self._write(actor, "undo", customer, change, undoes=entry.id)
+        if application is not None:
+            text = self.approvals.approved_by_write(application, actor, done.after, "by Undo")
+            return self._card_reply(done.after, actor, "ok", text)
         return self._card_reply(done.after, actor, "ok", f"Undone: {display_name(customer)} is back to {describe(entry.before, self.service.group_name)}.")
 
     # ------------------------------------------------------------------ approvals
 
     def _do_approve(self, intent: i.Approve, actor: Actor) -> Reply:
-        return self._decide(intent.who, actor, approve=True)
+        return self.approvals.decide(intent.who, actor, approve=True)
 
     def _do_deny(self, intent: i.Deny, actor: Actor) -> Reply:
-        return self._decide(intent.who, actor, approve=False)
+        return self.approvals.decide(intent.who, actor, approve=False)
 
-    def _decide(self, who: i.Who, actor: Actor, *, approve: bool) -> Reply:
-        action = "approve" if approve else "deny"
-        self._require(actor, Role.ADMIN, "approve or deny wholesale applicants", action, who)
-        try:
-            with self._fresh(who) as customer:
-                group = self.service.group(customer.group_id)
-                if not self.is_pending(customer, group):
-                    self._record(actor, action, customer, "no-op", detail="not pending")
-                    return self._decided_reply(customer, self._no_longer_pending(customer))
-                if approve:
-                    change = CustomerChange(customer.id, enabled=True)
-                else:
-                    change = CustomerChange(customer.id, group_id=self.deny_group_id, enabled=True)
-                done = self._write(actor, action, customer, change)
-        except NotFound:
-            self._record_missing(actor, action, who)
-            return Reply.notice("info", "That applicant no longer exists in the store.", replace=True)
-        if approve:
-            text = f"Approved by {actor.label}: {display_name(customer)} is now an enabled {group.name if group else 'group'} customer."
-        else:
-            text = (f"Denied by {actor.label}: {display_name(customer)} was moved to "
-                    f"{self.service.group_name(self.deny_group_id)} and can shop at retail prices.")
-        reply = self._decided_reply(done.after, text, level="ok")
-        self._tell_decision(done.after, reply)
-        return reply
+    def _do_dismiss(self, intent: i.Dismiss, actor: Actor) -> Reply:
+        return self.approvals.dismiss(intent, actor)
 
     def _do_approveall(self, intent: i.ApproveAll, actor: Actor) -> Reply:
-        self._require(actor, Role.ADMIN, "approve or deny wholesale applicants", "approve")
-        wanted = set(intent.ids)
-        # Re-read only the groups the batch was last seen in (all groups if any is unknown):
-        # someone who moved group since is simply not found there, and left alone.
-        seen = [self.service.peek(cid) for cid in wanted]
-        in_groups = {c.group_id for c in seen if c is not None} if all(seen) else None
-        with self._locked(wanted):
-            fresh = self.service.pending_applicants(fresh=True, in_groups=in_groups)
-            pending = {c.id: c for c in fresh if c.id in wanted}
-            if not pending:
-                return Reply.notice("info", "None of those applicants is still pending. Nothing changed.", replace=True)
-            batch = list(pending.values())
-            with self._sending(actor, "approve", batch, before=[{"enabled": False}] * len(batch),
-                               after=[{"enabled": True}] * len(batch), detail="approve all", settle_done=False) as sent:
-                results = self.service.update_many([CustomerChange(c.id, enabled=True) for c in batch])
-        by_id = {r.record_id: r for r in results}
-        approved, failed = [], []
-        for index, customer in enumerate(batch):
-            result = by_id.get(customer.id)
-            if result is not None and result.ok:
-                approved.append(customer)
-                sent.settle(index, "done")
-                after = replace(customer, enabled=True)
-                self._tell_decision(after, self._decided_reply(after, f"Approved by {actor.label} (approve all).", level="ok"))
-            else:
-                failed.append((customer, result.message if result else "no answer for this record"))
-                sent.settle(index, "failed", detail=(result.message if result else "no result"))
-        skipped = len(wanted) - len(pending)
-        lines = [f"✓ {display_name(c)} ({c.email})" for c in approved]
-        lines += [f"✗ {display_name(c)} ({c.email}): {why}" for c, why in failed]
-        notices = [Notice("ok", f"Approved {_plural(len(approved), 'applicant')} (by {actor.label}).")]
-        if failed:
-            notices.append(Notice("error", f"{_plural(len(failed), 'applicant')} could not be approved — see the list."))
-        if skipped:
-            notices.append(Notice("info", f"{_plural(skipped, 'applicant')} were no longer pending and were left alone."))
-        if approved:
-            self._announce(f"{actor.label} approved {_plural(len(approved), 'wholesale applicant')}: "
-                           + ", ".join(c.email for c in approved))
-        card = Card(title="Approve all", lines=tuple(lines), key="approve-all")
-        return Reply(text=notices[0].text, cards=(card,), notices=tuple(notices), replace=True, public=False)
+        return self.approvals.approve_all(intent, actor)
 
-    def is_pending(self, customer: Customer, group: CustomerGroup | None = None) -> bool:
-        """Pending = disabled, in a group that does not auto-approve. Nothing else."""
-        group = group if group is not None else self.service.group(customer.group_id)
-        return (not customer.enabled) and group is not None and group.id != 0 and not group.auto_approve
+    def is_pending(self, customer: Customer) -> bool:
+        """Has a waiting application in the ledger (see ``bot/applicants.py`` for who applies)."""
+        return self.ledger.waiting_for(customer.id) is not None
 
-    def _no_longer_pending(self, customer: Customer) -> str:
-        last = self.audit.latest_done(customer.id, APPROVAL_ACTIONS)
-        if last is not None:
-            verb = "approved" if last.action == "approve" else "denied"
-            return f"{display_name(customer)} was already {verb} by {last.who} on {_when(last.at)}. Nothing changed."
-        return f"{display_name(customer)} is no longer pending (changed in the store). Nothing changed."
-
-    def _decided_reply(self, customer: Customer, text: str, *, level: str = "info") -> Reply:
-        card = self.applicant_card(customer, decided=True)
+    def _decided_reply(self, customer: Customer, text: str, *, level: str = "info",
+                       application: Application | None = None) -> Reply:
+        card = self.applicant_card(customer, decided=True, application=application)
         # Not public: typed as a command, the card would show personal data to the channel. A
         # click in the approvals channel still updates that message in place (chat.update).
         return Reply(text=text, cards=(card,), notices=(Notice(level, text),), replace=True)  # type: ignore[arg-type]
@@ -446,8 +398,7 @@ class Desk:
             Field("Email", customer.email),
             Field("Company", customer.company or "—"),
             Field("Group", self.service.group_name(customer.group_id)),
-            Field("Account", FLAG_WORDS["enabled"][0 if customer.enabled else 1]),
-            Field("Mailing list", FLAG_WORDS["mail_list"][0 if customer.mail_list else 1]),
+            *self._flag_fields(customer, ("enabled", "mail_list")),
             Field("Store credit", f"{customer.store_credit:,.2f}"),
         ]
         if customer.phone:
@@ -457,7 +408,7 @@ class Desk:
         actions: list[Any] = []
         if role >= Role.AGENT:
             actions.append(self._group_menu(customer))
-            for flag in ("enabled", "mail_list"):
+            for flag in (f for f in ("enabled", "mail_list") if self.capabilities.has_flag(f)):
                 value = not customer.flag(flag)  # type: ignore[arg-type]
                 actions.append(Button(FLAG_VERBS[flag][0 if value else 1], i.SetFlag(customer.id, flag, value)))  # type: ignore[arg-type]
         if role >= Role.ADMIN:
@@ -488,17 +439,22 @@ class Desk:
             key=f"d{customer.id}",
         )
 
-    def applicant_card(self, customer: Customer, *, decided: bool = False, since: datetime | None = None) -> Card:
+    def applicant_card(self, customer: Customer, *, decided: bool = False,
+                       application: Application | None = None) -> Card:
         fields = [
             Field("Email", customer.email),
             Field("Company", customer.company or "—"),
             Field("Group", self.service.group_name(customer.group_id)),
-            Field("Account", FLAG_WORDS["enabled"][0 if customer.enabled else 1]),
+            *self._flag_fields(customer, ("enabled",)),
         ]
-        if customer.last_update:
-            fields.append(Field("Registered / updated", customer.last_update))
-        elif since is not None:
-            fields.append(Field("Waiting since", f"{_when(since)} (first seen by the bot)"))
+        if application is not None:
+            mark = " · found at first start" if application.origin == "first start" else ""
+            fields.append(Field("Applied", f"{_when(application.first_seen)} (first seen by the bot){mark}"))
+        if customer.comments.strip():
+            fields.append(Field("Store notes", _clip(customer.comments.strip(), NOTES_MAX)))
+        if application is not None and application.state in DECIDED and application.decided_at is not None:
+            fields.append(Field("Decision", f"{application.state} by {application.decided_by_name or 'someone'} "
+                                            f"at {_when(application.decided_at)}"))
         actions: tuple[Button, ...] = ()
         if not decided:
             actions = (
@@ -509,8 +465,18 @@ class Desk:
                     "and can still shop at retail prices.",
                     "Deny", "Cancel",
                 )),
+                Button("Dismiss", i.Dismiss(customer.id), confirm=Confirm(
+                    "Dismiss this application?",
+                    f"{display_name(customer)} leaves the queue; their store account is not changed.",
+                    "Dismiss", "Cancel",
+                )),
             )
         return Card(title=display_name(customer), fields=tuple(fields), actions=actions, key=f"a{customer.id}")
+
+    def _flag_fields(self, customer: Customer, flags: tuple[Flag, ...]) -> list[Field]:
+        """The card fields of the flags this store has (none on a store without them)."""
+        return [Field(FLAG_FIELD_LABELS[f], FLAG_WORDS[f][0 if customer.flag(f) else 1])
+                for f in flags if self.capabilities.has_flag(f)]
 
     def _card_reply(self, customer: Customer, actor: Actor, level: str, text: str, *, undo: int | None = None) -> Reply:
         card = self.customer_card(customer, actor)
@@ -532,6 +498,13 @@ class Desk:
         raise Refused(Reply.notice("warn", self.guard.refusal(needed, what)))
 
     def _find(self, who: i.Who, *, fresh: bool = False) -> Customer:
+        """The customer a user named (see ``_lookup``), remembered as seen enabled when they are:
+        someone the bot has seen enabled is never a new wholesale applicant."""
+        customer = self._lookup(who, fresh=fresh)
+        self.approvals.seen([customer], "write" if fresh else "lookup")
+        return customer
+
+    def _lookup(self, who: i.Who, *, fresh: bool = False) -> Customer:
         """The customer a user named, or a NotFound whose message says what to do."""
         if isinstance(who, int):
             try:
@@ -568,6 +541,7 @@ class Desk:
         with self._sending(actor, action, [customer], before=[before_fields], after=[after_fields], undoes=undoes) as sent:
             self.service.update(change)
         entry_id = sent.ids[0]
+        self.approvals.seen([after], "write")
         self._announce(f"{actor.label} {past_tense(action)} {customer.email}: {describe(before_fields, self.service.group_name)} → {describe(after_fields, self.service.group_name)}")
         return WriteOutcome(customer, after, entry_id)
 
@@ -614,16 +588,6 @@ class Desk:
         except StoreError:
             customer = None
         return (customer.id if customer else None), who
-
-    def _waiting_since(self, applicants: list[Customer]) -> dict[int, datetime]:
-        """When the bot first saw each applicant waiting (3dcart's records carry no dates)."""
-        if self._first_seen is None or not applicants:
-            return {}
-        try:
-            return self._first_seen(applicants)
-        except Exception:  # noqa: BLE001 — a missing date must not hide the applicants
-            log.exception("could not read when applicants were first seen")
-            return {}
 
     def _tell_decision(self, customer: Customer, reply: Reply) -> None:
         for callback in list(self._decision_listeners):
@@ -714,15 +678,23 @@ def help_reply() -> Reply:
     return Reply(text="How to use /customer", cards=(card,))
 
 
-def store_problem(exc: StoreError, *, writing: bool = False) -> Reply:
-    """A store error as a short, friendly message that says what to do. Never a secret."""
+def no_such_setting(flag: Flag, hints: StoreHints | None) -> str:
+    store = hints.label if hints is not None else "This store"
+    return (f"{store} has no {FLAG_SETTING_NAMES[flag]} setting for customers, so there is nothing to change. "
+            "Nothing was changed.")
+
+
+def store_problem(exc: StoreError, *, writing: bool = False, hints: StoreHints | None = None) -> Reply:
+    """A store error as a short, friendly message that says what to do. Never a secret.
+
+    ``hints`` come from the backend: which settings to check when the credentials are refused."""
     if isinstance(exc, Missing):
         return Reply.notice("warn", str(exc))
     if isinstance(exc, NotFound):
         return Reply.notice("warn", "That customer no longer exists in the store.")
     if isinstance(exc, AuthFailed):
-        return Reply.notice("error", "The store rejected the bot's credentials. An admin should check "
-                            "THREEDCART_SECURE_URL, THREEDCART_PRIVATE_KEY and THREEDCART_TOKEN, and the app's read/write access.")
+        check = hints.credentials if hints is not None else "the store credentials and the app's read/write access"
+        return Reply.notice("error", f"The store rejected the bot's credentials. An admin should check {check}.")
     if isinstance(exc, RateLimited):
         return Reply.notice("warn", "The store is busy right now (rate limited). Nothing was changed — try again in a minute.")
     if isinstance(exc, Unavailable):
@@ -795,6 +767,13 @@ def _clip(text: str, limit: int) -> str:
 
 def _when(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _stamp(at: datetime) -> str:
+    """A store date: in UTC when the store says its zone, else as the store wrote it."""
+    if at.tzinfo is not None:
+        return _when(at.astimezone(timezone.utc))
+    return at.strftime("%Y-%m-%d %H:%M") + " (store time)"
 
 
 __all__ = ["Desk", "UnknownGroup", "store_problem", "help_reply", "display_name"]

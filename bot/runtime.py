@@ -11,7 +11,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .approvals import ApplicationBook
 from .audit import AuditLog
 from .config import Settings
 from .db import Database, SeenKeys
@@ -53,7 +52,7 @@ def build_runtime(settings: Settings) -> Runtime:
         store.service, guard, audit,
         deny_group_id=settings.deny_group_id,
         undo_window=timedelta(minutes=settings.undo_minutes),
-        first_seen=ApplicationBook(db).first_seen,
+        applicant_group=settings.applicant_group, approved_group=settings.approved_group,
     )
     # A live writer is done with the store within its time budget; older unsettled rows are orphans.
     settler = Settler(store.service, audit, grace=timedelta(seconds=2 * settings.store_timeout_seconds + 5))
@@ -102,6 +101,7 @@ def configure_logging(settings: Settings) -> None:
     secrets = [
         v.get_secret_value() for v in (
             settings.threedcart_secure_url, settings.threedcart_private_key, settings.threedcart_token,
+            settings.bigcommerce_access_token,
             settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token,
             settings.database_url,
         ) if v is not None

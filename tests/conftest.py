@@ -99,10 +99,11 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def bot(fake: FakeSlack, tmp_path: Any) -> Iterator[BotServer]:
+def bot(fake: FakeSlack, tmp_path: Any, request: pytest.FixtureRequest) -> Iterator[BotServer]:
     """The bot served over HTTP (embedded sandbox store; UADMIN admin, UAGENT agent); afterwards,
-    everything it sent must have been valid."""
-    with BotServer(fake, tmp_path, admins=ADMIN, agents=AGENT) as server:
+    everything it sent must have been valid. The store is the 3dcart demo unless the test says
+    ``@pytest.mark.parametrize("bot", ["threedcart", "bigcommerce"], indirect=True)``."""
+    with BotServer(fake, tmp_path, admins=ADMIN, agents=AGENT, backend=getattr(request, "param", "threedcart")) as server:
         yield server
     check_everything_sent(fake)
 
@@ -155,3 +156,43 @@ def state_db(state_url: str) -> Iterator[Any]:
     db = Database(url=state_url)
     yield db
     db.close()
+
+
+# ------------------------------------------------------------------------------------------
+# BigCommerce: the BigCommerce sandbox over local HTTP and a client for it.
+
+
+@pytest.fixture
+def bc_sandbox() -> Iterator[Any]:
+    """A fresh BigCommerce sandbox store with the demo data, on a free port for this test only."""
+    from bot.sandbox.bigcommerce import BigCommerceSandbox
+
+    store = BigCommerceSandbox(port=0).start()
+    try:
+        yield store
+    finally:
+        store.stop()
+
+
+@pytest.fixture
+def make_bc_client(bc_sandbox: Any) -> Iterator[Callable[..., Any]]:
+    """Build ``BigCommerceClient``s against ``bc_sandbox`` (keywords override ``FAST``); closed afterwards."""
+    from bot.store.bigcommerce.client import BigCommerceClient
+
+    made: list[Any] = []
+
+    def build(store: Any = None, **options: Any) -> Any:
+        store = store or bc_sandbox
+        client = BigCommerceClient(**{"api_url": store.url, "access_token": store.access_token, **FAST, **options})
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def bc_client(make_bc_client: Callable[..., Any]) -> Any:
+    """A ``BigCommerceClient`` talking to ``bc_sandbox`` with a fast test budget."""
+    return make_bc_client()

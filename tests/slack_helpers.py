@@ -246,7 +246,7 @@ class BotServer:
     """
 
     def __init__(self, fake_slack: Any, data_dir: Path, *, admins: str = "UADMIN", agents: str = "UAGENT",
-                 signing_secret: str = SIGNING_SECRET, **settings: Any) -> None:
+                 signing_secret: str = SIGNING_SECRET, backend: str = "threedcart", **settings: Any) -> None:
         from bot.config import load_settings
 
         self.fake = fake_slack
@@ -258,6 +258,8 @@ class BotServer:
             "store_timeout_seconds": 3.0, "audit_channel": None, "approvals_channel": None,
             # Always the embedded sandbox store, whatever the environment says.
             "threedcart_secure_url": None, "threedcart_private_key": None, "threedcart_token": None,
+            "bigcommerce_store_hash": None, "bigcommerce_access_token": None, "store_backend": None,
+            "sandbox": backend,  # which embedded demo store: threedcart | bigcommerce
         }
         env.update(settings)
         self.settings = load_settings(**env)
@@ -356,6 +358,13 @@ class Slack:
 
     def customer(self, customer_id: int) -> dict | None:
         return self.store.customer(customer_id)
+
+    def group_of(self, customer_id: int) -> int | None:
+        """The customer's group id in the store, whichever store it is (None: no such customer)."""
+        raw = self.store.customer(customer_id)
+        if raw is None:
+            return None
+        return int(raw["CustomerGroupID"] if "CustomerGroupID" in raw else raw["customer_group_id"])
 
 
 def check_everything_sent(fake: FakeSlack) -> None:

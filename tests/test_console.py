@@ -243,7 +243,7 @@ def test_buttons_with_confirm_ask_are_you_sure(session: ConsoleSession) -> None:
 def test_pending_lists_applicants_and_approve_by_number(session: ConsoleSession) -> None:
     out = session.run_line("pending")
     assert "Carol Reyes" in out and "Grace Lin" in out
-    assert "[1] Approve   [2] Deny" in out and "[3] Approve   [4] Deny" in out
+    assert "[1] Approve   [2] Deny   [3] Dismiss" in out and "[4] Approve   [5] Deny   [6] Dismiss" in out
     out = session.run_line("1")
     assert "Approved by @tester: Carol Reyes" in out
     assert store_record(session, CAROL)["Enabled"] is True

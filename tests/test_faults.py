@@ -197,7 +197,7 @@ def make_env(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> Iterator[Callab
 def test_the_environment_really_uses_the_secret_store(make_env: Callable[..., Env]) -> None:
     env = make_env()
     assert env.bot.runtime.store.sandbox is None  # not the embedded store
-    assert env.bot.get("/healthz").json() == {"ok": True, "store": "3dcart"}
+    assert env.bot.get("/healthz").json() == {"ok": True, "store": "3dcart", "backend": "threedcart"}
     assert "Jane Doe" in all_text(env.slack.command("jane@example.com", VIEWER))
     assert env.store.request_count() > 0
 

@@ -31,6 +31,8 @@ except ImportError:  # pragma: no cover - run as a package
 pytestmark = pytest.mark.timeout(60)
 
 JANE, BOB, CAROL, DAVE, HENRY = 1, 2, 3, 4, 8
+BOTH_STORES = pytest.mark.parametrize("bot", ["threedcart", "bigcommerce"], indirect=True)
+"""The main rows run on both demo stores (same people, same ids, same groups 1–4)."""
 VIP, WHOLESALE, STAFF, DISTRIBUTORS = 1, 2, 3, 4
 
 
@@ -49,6 +51,7 @@ def field(payload: dict, label: str) -> str:
 # ------------------------------------------------------------------------------ the intent table
 
 
+@BOTH_STORES
 @pytest.mark.parametrize("text", [
     "jane@example.com",
     "lookup jane@example.com",
@@ -67,21 +70,24 @@ def test_lookup(slack: Slack, text: str) -> None:
     assert elements(payload) == []  # a viewer gets no buttons
 
 
+@BOTH_STORES
 def test_lookup_unknown_customer(slack: Slack) -> None:
     payload = slack.command("lookup nobody@example.com", VIEWER)
     assert "No customer with the address nobody@example.com" in all_text(payload)
 
 
+@BOTH_STORES
 @pytest.mark.parametrize("group_text, group_id", [
     ("Wholesale", WHOLESALE), ("wholesale", WHOLESALE), ("dist", DISTRIBUTORS), ("3", STAFF),
 ])
 def test_move_by_name_prefix_and_id(slack: Slack, group_text: str, group_id: int) -> None:
     payload = slack.command(f"move jane@example.com to {group_text}", AGENT)
-    assert slack.customer(JANE)["CustomerGroupID"] == group_id
+    assert slack.group_of(JANE) == group_id
     assert "Moved Jane Doe from VIP to" in all_text(payload)
     assert headers(payload) == ["Jane Doe"]
 
 
+@BOTH_STORES
 def test_move_to_the_group_it_is_in_is_a_noop(slack: Slack) -> None:
     slack.store.reset_counts()
     payload = slack.command("move jane@example.com to VIP", AGENT)
@@ -89,10 +95,11 @@ def test_move_to_the_group_it_is_in_is_a_noop(slack: Slack) -> None:
     assert slack.store.request_count("PUT") == 0
 
 
+@BOTH_STORES
 def test_move_to_unknown_group(slack: Slack) -> None:
     payload = slack.command("move jane@example.com to Nowhere", AGENT)
     assert "no group called" in all_text(payload)
-    assert slack.customer(JANE)["CustomerGroupID"] == VIP
+    assert slack.group_of(JANE) == VIP
 
 
 def test_enable_disable_subscribe_unsubscribe(slack: Slack) -> None:
@@ -107,6 +114,7 @@ def test_enable_disable_subscribe_unsubscribe(slack: Slack) -> None:
     assert slack.customer(JANE)["MailList"] is False
 
 
+@BOTH_STORES
 def test_delete_command_asks_for_confirmation_first(slack: Slack) -> None:
     slack.store.reset_counts()
     payload = slack.command("delete dave@example.com", ADMIN)
@@ -117,6 +125,7 @@ def test_delete_command_asks_for_confirmation_first(slack: Slack) -> None:
     assert slack.store.request_count("DELETE") == 0
 
 
+@BOTH_STORES
 def test_groups_members_help(slack: Slack) -> None:
     groups = slack.command("groups", VIEWER)
     text = all_text(groups)
@@ -158,7 +167,7 @@ def test_card_actions_update_the_card_in_place(slack: Slack) -> None:
 
     moved = slack.click(card, AGENT, type="static_select", option_value="move:1:2")
     assert moved["replace_original"] is True
-    assert slack.customer(JANE)["CustomerGroupID"] == WHOLESALE
+    assert slack.group_of(JANE) == WHOLESALE
     assert field(moved, "Group").startswith("Wholesale")
     select = find_element(moved, type="static_select")
     assert select["initial_option"]["value"] == "move:1:2"
@@ -188,6 +197,7 @@ def test_out_of_date_or_forged_value(slack: Slack) -> None:
     assert slack.customer(JANE)["Enabled"] is True
 
 
+@BOTH_STORES
 def test_roles_by_command(slack: Slack) -> None:
     refused = slack.command("move jane@example.com to Wholesale", VIEWER)
     assert "Only support agents" in all_text(refused)
@@ -195,12 +205,13 @@ def test_roles_by_command(slack: Slack) -> None:
     assert "Only admins" in all_text(refused)
     refused = slack.command("delete jane@example.com", AGENT)
     assert "Only admins" in all_text(refused)
-    assert slack.customer(JANE)["CustomerGroupID"] == VIP and slack.customer(JANE) is not None
+    assert slack.group_of(JANE) == VIP and slack.customer(JANE) is not None
 
     slack.command("move jane@example.com to Wholesale", AGENT)
-    assert slack.customer(JANE)["CustomerGroupID"] == WHOLESALE
+    assert slack.group_of(JANE) == WHOLESALE
 
 
+@BOTH_STORES
 def test_roles_by_click_are_checked_for_the_clicking_user(slack: Slack) -> None:
     admin_card = slack.command("jane@example.com", ADMIN)
     assert find_element(admin_card, label="Delete…")
@@ -215,12 +226,13 @@ def test_roles_by_click_are_checked_for_the_clicking_user(slack: Slack) -> None:
     refused = slack.click(admin_card, AGENT, label="Delete…")
     assert "Only admins" in all_text(refused)
     assert slack.store.request_count("PUT") == 0 and slack.store.request_count("DELETE") == 0
-    assert slack.customer(JANE)["CustomerGroupID"] == VIP
+    assert slack.group_of(JANE) == VIP
 
     slack.click(admin_card, AGENT, type="static_select", option_value="move:1:2")
-    assert slack.customer(JANE)["CustomerGroupID"] == WHOLESALE
+    assert slack.group_of(JANE) == WHOLESALE
 
 
+@BOTH_STORES
 def test_delete_confirm_then_confirm_again(slack: Slack) -> None:
     card = slack.command("henry@example.com", ADMIN)
     confirm = slack.click(card, ADMIN, label="Delete…")
@@ -237,6 +249,7 @@ def test_delete_confirm_then_confirm_again(slack: Slack) -> None:
     assert slack.store.request_count("DELETE") == 1
 
 
+@BOTH_STORES
 def test_cancel_on_the_delete_confirmation_shows_the_card_again(slack: Slack) -> None:
     confirm = slack.command("delete henry@example.com", ADMIN)
     card = slack.click(confirm, ADMIN, label="Cancel")
@@ -296,6 +309,7 @@ def test_rate_limited_chat_update_is_retried(slack: Slack) -> None:
 # ------------------------------------------------------------------------------ shortcut, big stores
 
 
+@BOTH_STORES
 def test_message_shortcut_looks_up_every_address(slack: Slack) -> None:
     text = ("Hi team, can you check <mailto:bob@example.com|bob@example.com> and JANE@example.com? "
             "Also nobody@example.com wrote in.")
@@ -308,7 +322,8 @@ def test_message_shortcut_looks_up_every_address(slack: Slack) -> None:
     assert "No customer with the address nobody@example.com" in all_text(post.payload)
     assert post.payload["response_type"] == "ephemeral"
     ids = [e["action_id"] for e in elements(post.payload)]
-    assert len(ids) == len(set(ids)) == 6
+    caps = slack.bot.runtime.store.backend.capabilities
+    assert len(ids) == len(set(ids)) == 2 * (1 + caps.has_enabled + caps.has_mail_list)  # menu (+ flag buttons)
 
 
 def test_message_shortcut_without_an_address(slack: Slack) -> None:
@@ -318,6 +333,7 @@ def test_message_shortcut_without_an_address(slack: Slack) -> None:
     assert "No email address" in all_text(post.payload) or "no email address" in all_text(post.payload)
 
 
+@BOTH_STORES
 def test_more_than_100_groups_use_a_searched_menu(slack: Slack) -> None:
     slack.store.add_groups(150)
     card = slack.command("jane@example.com", AGENT)
@@ -335,7 +351,7 @@ def test_more_than_100_groups_use_a_searched_menu(slack: Slack) -> None:
     chosen = options[0]
     moved = slack.click(card, AGENT, type="external_select", option=chosen)
     group_id = int(chosen["value"].rsplit(":", 1)[1])
-    assert slack.customer(JANE)["CustomerGroupID"] == group_id
+    assert slack.group_of(JANE) == group_id
     assert "Moved Jane Doe" in all_text(moved)
 
 
@@ -361,13 +377,15 @@ def test_store_failures_give_a_friendly_message_and_health_stays_ok(slack: Slack
     assert slack.customer(JANE)["Enabled"] is True
 
 
+@BOTH_STORES
 def test_hanging_store_gives_a_friendly_message_and_health_still_answers(slack: Slack) -> None:
     slack.store.hang_next(10, seconds=10)  # longer than the store timeout (3 s in BotServer)
     url = slack.fake.response_url(user=AGENT)
     resp = slack.bot.post(slash_command("lookup bob@example.com", user_id=AGENT, response_url=url))
     assert resp.status_code == 200
     health = slack.bot.get("/healthz")
-    assert health.status_code == 200 and health.json() == {"ok": True, "store": "sandbox"}
+    assert health.status_code == 200
+    assert health.json() == {"ok": True, "store": "sandbox", "backend": slack.bot.settings.backend}
     post = slack.fake.wait_response(url, timeout=30)
     assert_valid_message(post.payload)
     assert "store is not answering" in all_text(post.payload)
@@ -498,7 +516,7 @@ def test_forged_requests_are_refused_and_do_nothing(slack: Slack) -> None:
 
 
 def test_routes_health_and_404(slack: Slack) -> None:
-    assert slack.bot.get("/healthz").json() == {"ok": True, "store": "sandbox"}
+    assert slack.bot.get("/healthz").json() == {"ok": True, "store": "sandbox", "backend": "threedcart"}
     assert slack.bot.get("/").status_code == 404
     assert slack.bot.get("/slack/events").status_code == 404
     assert requests.post(slack.bot.url + "/elsewhere", data=b"x", timeout=5).status_code == 404
@@ -589,3 +607,28 @@ def test_poster_posts_updates_and_survives_slack_errors(fake: FakeSlack) -> None
     assert poster.post("CAUDIT", "after a 429") is not None  # retried by the client's handler
     for payload in fake.sent():
         assert_valid_message(payload)
+
+
+# ------------------------------------------------------------------------------ a store without Enabled / MailList
+
+
+@pytest.mark.parametrize("bot", ["bigcommerce"], indirect=True)
+def test_bigcommerce_cards_have_no_flags_and_flag_commands_change_nothing(slack: Slack) -> None:
+    card = slack.command("jane@example.com", AGENT)
+    assert [e["type"] for e in elements(card)] == ["static_select"]  # move only: no Enable / Subscribe
+    assert "Account" not in all_text(card) and "Mailing list" not in all_text(card)
+    slack.store.reset_counts()
+    for command in ("disable", "enable", "subscribe", "unsubscribe"):
+        answer = slack.command(f"{command} jane@example.com", AGENT)
+        assert "BigCommerce has no" in all_text(answer) and "Nothing was changed" in all_text(answer)
+    assert slack.store.request_count() == 0  # answered without asking the store
+
+    moved = slack.click(card, AGENT, type="static_select", option_value="move:1:2")
+    assert slack.group_of(JANE) == WHOLESALE and field(moved, "Group").startswith("Wholesale")
+    undone = slack.click(moved, AGENT, label="Undo")
+    assert slack.group_of(JANE) == VIP and "Undone" in all_text(undone)
+    history = slack.command("history jane@example.com", AGENT)
+    assert "move" in all_text(history) and "undo" in all_text(history)
+    admin_card = slack.command("jane@example.com", ADMIN)
+    assert [e["type"] for e in elements(admin_card)] == ["static_select", "button"]  # + Delete…
+    assert slack.bot.get("/healthz").json() == {"ok": True, "store": "sandbox", "backend": "bigcommerce"}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from bot.store.errors import NotFound
+from bot.store.errors import NotFound, Unavailable
 from bot.store.models import Customer, CustomerChange, CustomerGroup, CustomerQuery, WriteResult
 from bot.store.sandbox import SandboxStore
 from bot.store.threedcart import ThreeDCartClient
@@ -27,7 +28,7 @@ def test_find_by_email_maps_every_field(client: ThreeDCartClient, sandbox: Sandb
     assert jane == Customer(
         id=1, email="jane@example.com", first_name="Jane", last_name="Doe", company="Acme Ltd",
         phone="+1 217 555 0101", group_id=1, enabled=True, mail_list=False, non_taxable=False,
-        store_credit=25.0, comments="Prefers email contact.", last_update="",
+        store_credit=25.0, comments="Prefers email contact.", last_update=None,
     )
     sent = sandbox.requests[-1]
     assert sent.method == "GET" and sent.path.endswith("/Customers")
@@ -48,7 +49,8 @@ def test_every_filter_is_sent_and_applied(client: ThreeDCartClient, query: Custo
 
 def test_filter_parameter_names(client: ThreeDCartClient, sandbox: SandboxStore) -> None:
     query = CustomerQuery(email="a@b.c", first_name="A", last_name="B", country="C", state="D", city="E",
-                          phone="F", updated_since="01/02/2024 03:04:05", updated_until="12/31/2030 23:59:59")
+                          phone="F", updated_since=datetime(2024, 1, 2, 3, 4, 5),
+                          updated_until=datetime(2030, 12, 31, 23, 59, 59))
     assert client.find_customers(query, limit=5) == []
     assert sandbox.requests[-1].query == {
         "email": "a@b.c", "firstname": "A", "lastname": "B", "country": "C", "state": "D", "city": "E",
@@ -125,8 +127,10 @@ def test_explicit_page_uses_the_detected_offset_base(base: int) -> None:
             assert ids(client.find_customers(ALL, limit=3, offset=3)) == [4, 5, 6]
             assert ids(client.find_customers(ALL, limit=3, offset=6)) == [7, 8]
             assert client.find_customers(ALL, limit=3, offset=30) == []
-        # two probes to detect the base, once
-        assert store.request_count("GET", "/customergroups") == 2
+        # two probes of the same endpoint detect its base, once
+        probes = [r for r in store.requests if r.query.get("limit") == "1"]
+        assert [(r.path.rsplit("/", 1)[-1], r.query.get("offset")) for r in probes] == [("Customers", None), ("Customers", "1")]
+        assert store.request_count("GET", "/customergroups") == 0
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -145,6 +149,7 @@ def test_groups_list_reads_every_page(sandbox: SandboxStore, make_client) -> Non
     assert len(groups) == 154
     assert len({g.id for g in groups}) == 154
     assert groups[-1].name == "Group 150"
+    # 40 + 40 + 40 + 34: shorter than pages already answered, so not a capped page: the end
     assert sandbox.request_count("GET", "/customergroups") == 4
 
 
@@ -175,7 +180,7 @@ def test_mapping_tolerates_strings_nulls_and_missing_fields(client: ThreeDCartCl
     customer = client.get_customer(odd)
     assert customer == Customer(id=odd, email="odd@example.com", group_id=2, enabled=False, mail_list=True,
                                 non_taxable=False, store_credit=12.5, company="", first_name="",
-                                last_name="", phone="", last_update="01/02/2024 10:00:00")
+                                last_name="", phone="", last_update=datetime(2024, 1, 2, 10, 0, 0))
     sandbox.fail_next(1, 200, json.dumps([{"CustomerID": "77"}]))
     assert client.get_customer(77) == Customer(id=77, email="")
 
@@ -236,9 +241,30 @@ def test_bulk_update_of_nothing_sends_nothing(client: ThreeDCartClient, sandbox:
     assert sandbox.request_count() == 0
 
 
-def test_write_answer_without_body_uses_the_status(client: ThreeDCartClient, sandbox: SandboxStore) -> None:
-    sandbox.fail_next(1, 200, "")
-    assert client.update_customer(CustomerChange(2, enabled=False)) == WriteResult(2, True, 200, "")
+@pytest.mark.parametrize("body", ["", "[]", json.dumps({"Status": "ok"}), json.dumps([{"Key": "CustomerID"}])])
+def test_write_answer_that_confirms_nothing_is_in_doubt(client: ThreeDCartClient, sandbox: SandboxStore, body: str) -> None:
+    """Reproducer (issue 11, item 3): an empty 200, ``[]`` and ``{"Status":"ok"}`` counted as done."""
+    sandbox.fail_next(1, 200, body)
+    try:
+        result = client.update_customer(CustomerChange(2, enabled=False))
+    except Unavailable as exc:
+        assert "may or may not" in exc.message
+    else:
+        assert not result.ok, result
+
+
+def test_write_record_with_error_status_is_failed(client: ThreeDCartClient, sandbox: SandboxStore) -> None:
+    """Reproducer: ``[{"Value":"1","Status":"Error","Message":"Could not save"}]`` with HTTP 200."""
+    sandbox.fail_next(1, 200, json.dumps([{"Value": "1", "Status": "Error", "Message": "Could not save"}]))
+    result = client.update_customer(CustomerChange(1, mail_list=True))
+    assert (result.ok, result.record_id, result.message) == (False, 1, "Could not save")
+
+
+def test_bulk_write_without_a_result_for_a_record_fails_that_record(client: ThreeDCartClient, sandbox: SandboxStore) -> None:
+    sandbox.fail_next(1, 200, json.dumps([{"Key": "CustomerID", "Value": "3", "Status": "200", "Message": "ok"}]))
+    results = client.update_customers([CustomerChange(3, enabled=True), CustomerChange(7, enabled=True)])
+    assert [(r.record_id, r.ok) for r in results] == [(3, True), (7, False)]
+    assert "may or may not" in results[1].message
 
 
 # ---------------------------------------------------------------------- 5. delete, 6. create
@@ -268,7 +294,8 @@ def test_create_customers_from_models_and_dicts(client: ThreeDCartClient, sandbo
     assert sandbox.customer(10)["BillingCompany"] == "Two Ltd" and sandbox.customer(10)["MailList"] is True
     assert sandbox.customer(11)["BillingCity"] == "Oslo"
     assert "already exists" in results[3].message
-    assert sandbox.requests[-1].method == "POST" and len(sandbox.requests[-1].body) == 4
+    posts = [r for r in sandbox.requests if r.method == "POST"]
+    assert len(posts) == 4 and all(isinstance(r.body, dict) for r in posts)  # one object each, as the docs show
 
 
 # ---------------------------------------------------------------------- 7. group members

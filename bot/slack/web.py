@@ -44,7 +44,10 @@ class SlackWsgi:
 
     def health(self) -> dict:
         settings = self.runtime.settings
-        return {"ok": True, "store": "sandbox" if settings.sandbox_mode else "3dcart"}
+        store = getattr(self.runtime, "store", None)
+        label = getattr(store, "label", "3dcart")
+        return {"ok": True, "store": "sandbox" if settings.sandbox_mode else label.lower(),
+                "backend": getattr(store, "backend_name", "threedcart")}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ..config import Settings
+from ..config import BACKEND_CREDENTIALS, Settings
 from .backend import Backend
-from .sandbox import SandboxStore
+from .registry import DemoStore, factory
 from .service import CustomerService
-from .threedcart import ThreeDCartClient
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +17,10 @@ log = logging.getLogger(__name__)
 class StoreConnection:
     backend: Backend
     service: CustomerService
-    sandbox: SandboxStore | None = None
+    sandbox: DemoStore | None = None
+    backend_name: str = "threedcart"
+    """The ``STORE_BACKEND`` name of the store (demo or real)."""
+    label: str = "3dcart"
 
     def close(self) -> None:
         """Close the client's connections, then stop the embedded sandbox (if any)."""
@@ -30,36 +32,21 @@ class StoreConnection:
 
 
 def connect(settings: Settings) -> StoreConnection:
-    """The store the settings point at; the embedded demo sandbox when no credential is set."""
-    sandbox: SandboxStore | None = None
+    """The store the settings point at; its embedded demo sandbox when no credential is set."""
+    chosen = factory(settings.backend)
+    sandbox: DemoStore | None = None
     if settings.sandbox_mode:
-        sandbox = SandboxStore(port=0).start()
+        sandbox = chosen.demo()
+        prefixes = " / ".join(sorted({c.split("_")[0] + "_*" for creds in BACKEND_CREDENTIALS.values() for c in creds}))
         log.warning(
-            "SANDBOX MODE: no THREEDCART_* credentials are set, so the bot runs on DEMO DATA from an "
-            "embedded sandbox store at %s — no real store is read or changed.", sandbox.url,
+            "SANDBOX MODE: no store credentials (%s) are set, so the bot runs on DEMO DATA from an "
+            "embedded %s sandbox store at %s — no real store is read or changed.", prefixes, chosen.label, sandbox.url,
         )
-        api_url, secure_url, private_key, token = sandbox.url, sandbox.secure_url, sandbox.private_key, sandbox.token
-        rate: float | None = None
-    else:
-        api_url = settings.threedcart_api_url
-        secure_url, private_key, token = (
-            settings.secret(settings.threedcart_secure_url) or "",
-            settings.secret(settings.threedcart_private_key) or "",
-            settings.secret(settings.threedcart_token) or "",
-        )
-        rate = settings.store_requests_per_second
     try:
-        client = ThreeDCartClient(
-            api_url, secure_url, private_key, token,
-            timeout=settings.store_timeout_seconds,
-            total_budget=settings.store_timeout_seconds,
-            requests_per_second=rate,
-            burst=settings.store_burst,
-        )
+        client = chosen.demo_client(sandbox, settings) if sandbox is not None else chosen.client(settings)
     except Exception:
         if sandbox is not None:
             sandbox.stop()
         raise
     service = CustomerService(client, ttl=settings.cache_ttl_seconds)
-    return StoreConnection(backend=client, service=service, sandbox=sandbox)
-
+    return StoreConnection(backend=client, service=service, sandbox=sandbox, backend_name=chosen.name, label=chosen.label)

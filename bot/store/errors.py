@@ -58,3 +58,19 @@ class UnknownGroup(GroupLookupError):
 
 class AmbiguousGroup(GroupLookupError):
     """Several groups match a prefix; ``candidates`` lists them."""
+
+
+class Misconfigured(Unavailable):
+    """The answer shows the bot is not talking to the store's API at all (e.g. a wrong base URL
+    answering an HTML 404): an operator must fix a setting, which the message names."""
+
+
+class WrongRecord(StoreError):
+    """The store answered with a record other than the one asked for, or one without a usable
+    ID. Nothing may be written on the strength of such an answer."""
+
+    def __init__(self, message: str, *, requested: int | str | None = None, answered: int | str | None = None,
+                 status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.requested = requested
+        self.answered = answered

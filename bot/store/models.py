@@ -7,6 +7,7 @@ The bot's code speaks only these types. Each backend maps its own field names on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 NO_GROUP_ID = 0
@@ -30,8 +31,9 @@ class Customer:
     non_taxable: bool = False
     store_credit: float = 0.0
     comments: str = ""
-    last_update: str = ""
-    """The store's last-update stamp as the store wrote it (display only)."""
+    last_update: datetime | None = None
+    """When the store last changed the record, if the store says (display and polling only).
+    Aware when the store gives a zone (BigCommerce), naive store time otherwise (3dcart)."""
 
     @property
     def full_name(self) -> str:
@@ -89,9 +91,12 @@ class CustomerQuery:
     state: str | None = None
     city: str | None = None
     phone: str | None = None
-    updated_since: str | None = None
-    """``mm/dd/yyyy hh:mm:ss``, store time (3dcart ``lastupdatestart``)."""
-    updated_until: str | None = None
+    company: str | None = None
+    """Not every store filters by it (3dcart does not; BigCommerce does)."""
+    updated_since: datetime | None = None
+    """Changed at or after this moment; each backend formats it its own way (an aware time is
+    converted to the store's clock, a naive one is taken as this host's local time)."""
+    updated_until: datetime | None = None
 
 
 RETAIL = CustomerGroup(id=NO_GROUP_ID, name="No group (retail)", auto_approve=True)

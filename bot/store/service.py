@@ -35,7 +35,6 @@ from .models import RETAIL, Customer, CustomerChange, CustomerGroup, CustomerQue
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-STORE_DATE_FORMAT = "%m/%d/%Y %H:%M:%S"
 RETAIL_WORDS = ("retail", "none", "no group", RETAIL.name.lower())
 """What a user may type to mean "no group" (``CustomerGroupID`` 0)."""
 CANDIDATES = 10
@@ -168,11 +167,9 @@ class CustomerService:
     def changed_since(self, since: datetime) -> list[Customer]:
         """Customers the store updated at or after ``since`` (never cached; for the poller).
 
-        An aware ``since`` is converted to this host's local time: 3dcart compares in store time,
-        which the sandbox shares with the bot.
+        The backend formats ``since`` in its own way (store time, time zone, date format).
         """
-        stamp = _store_time(since).strftime(STORE_DATE_FORMAT)
-        customers = list(self.backend.all_customers(CustomerQuery(updated_since=stamp)))
+        customers = list(self.backend.all_customers(CustomerQuery(updated_since=since)))
         if customers:
             with self._lock:
                 # _remember drops the lists only for records that differ from the cached copy:
@@ -506,6 +503,3 @@ def _checked(result: WriteResult, customer_id: int) -> WriteResult:
     raise BadRequest(result.message or f"The store did not accept the change (status {result.status}).",
                      status=result.status)
 
-
-def _store_time(moment: datetime) -> datetime:
-    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo is not None else moment

@@ -5,44 +5,45 @@ status codes turn into ``store.errors``. The rest of the bot sees only ``store.m
 
 Choices worth knowing (see ``/work/shared/reference/3dcart.md`` for the facts behind them):
 
-* **Retries** are urllib3's ``Retry`` on one pooled ``requests.Session``. ``GET`` is retried
-  on 429/5xx and on read errors. ``PUT``/``POST``/``DELETE`` are retried on 429 (the store's
-  bucket refused them unprocessed) and when the connection could not be opened (the store never
-  saw the request), never after a 5xx or a timeout. ``DELETE`` is deliberately
-  not retried after it was sent: a retried delete that had in fact succeeded answers 404, and
-  "already deleted" is better decided by the caller (the desk says so) than guessed here.
-* **Budget**: every call has ``total_budget`` seconds, shared by the client-side rate limiter,
-  backoff sleeps and ``Retry-After`` waits. A wait that does not fit ends the call at once
-  (``RateLimited`` for 429, ``Unavailable`` otherwise) instead of sleeping past the budget; a
-  read timeout is retried only if a whole new attempt still fits.
+* **Transport** is ``bot.store.http.StoreHttp``: one pooled session, one hard deadline per call
+  (``total_budget``: limiter, connect, retries, ``Retry-After`` waits and the body transfer), a
+  bound on the reply size, retries (reads on 429/5xx/transport errors; writes only on 429 and
+  when the connection could not be opened), status mapping and secret scrubbing. What is
+  3dcart's is given to it here: the three auth headers, ``Retry-After``, and the 404 rule
+  (``_errors``: only an empty or JSON "no records" 404 is an empty list; an HTML 404 or ASP.NET's
+  "No HTTP resource was found" is ``Misconfigured`` naming ``THREEDCART_API_URL``).
+* **Identity**: a record without a usable ``CustomerID`` is unreadable (``WrongRecord``, never
+  customer 0); ``get_customer`` checks the answer is the customer asked for; an ``email`` filter
+  keeps only exact (trimmed, case-insensitive) matches (``bot.store.identity``).
+* **Write results**: a record is done only when its ``Status`` is a 2xx number; an empty or
+  unreadable answer is in doubt (``Unavailable``), never done.
 * **Offsets**: ``Backend`` offsets mean "records to skip" (0 = the first record). 3dcart's own
   docs disagree on whether ``offset`` starts at 0 or 1, so full scans do not assume either: the
   first page goes without ``offset``, the second asks for ``offset = records seen``, and whether
-  it starts with a record we already have tells the base (see ``_scan``). IDs are de-duplicated;
-  a short page, a page with nothing new, 404 or 400 "Offset amount exceeds ..." end the scan.
-  An explicit page (``offset`` given) needs the base before its first request: it is learned
-  from a scan, detected with two tiny group-list requests, or set with ``offset_base``.
+  it starts with a record we already have tells the base (see ``_scan``) — per endpoint, since
+  the help pages disagree between endpoints. IDs are de-duplicated; see ``_scan`` for what ends a
+  scan (not merely a short page). An explicit page (``offset`` given) needs the base before its
+  first request: it is learned from a scan, detected with two one-record requests to the same
+  endpoint, or set with ``offset_base``.
 * **Logs** carry method, path, status, retries and milliseconds. Never headers, never bodies.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, fields as dataclass_fields
+from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
-from urllib3.util.retry import Retry
 
-from .errors import AuthFailed, BadRequest, NotFound, RateLimited, Unavailable
+from .backend import Capabilities, StoreHints
+from .errors import BadRequest, Misconfigured, NotFound, StoreError, Unavailable
+from .identity import exact_email, require_id, same_customer
+from .http import MAX_REPLY_BYTES, MAYBE_SAVED, BudgetRetry, Limiter, StoreHttp, StoreReply, TokenBucket, retry_after_header
 from .models import Customer, CustomerChange, CustomerGroup, CustomerQuery, WriteResult
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,14 @@ MAX_LIMIT = 300
 FIND_PAGE = 100
 SCAN_PAGE = MAX_LIMIT
 CONNECT_TIMEOUT = 3.0
+DATE_FORMAT = "%m/%d/%Y %H:%M:%S"
+"""3dcart's dates (``lastupdatestart``), in store time."""
+UNKNOWN_ROUTE = "no http resource was found"
+"""ASP.NET Web API's 404 message for a route that does not exist (compared lower-case)."""
+AUTH_HINT = ("Check THREEDCART_SECURE_URL, THREEDCART_PRIVATE_KEY and THREEDCART_TOKEN, and that the 3dcart "
+             "app has read and write scope for Customers.")
+STORE_DEFAULT_LIMIT = 10
+"""3dcart's default ``limit``: a page shorter than this cannot be a capped page."""
 PAST_END = "offset amount exceeds"
 """3dcart's 400 message for paging past the last record (compared lower-case)."""
 
@@ -157,10 +166,29 @@ def _bool(value: Any, default: bool = False) -> bool:
     return text in _TRUE
 
 
+def _date(value: Any) -> datetime | None:
+    """A 3dcart date (``mm/dd/yyyy hh:mm:ss``, or ISO) as naive store time; None if unreadable."""
+    text = _text(value)
+    for parse in (lambda t: datetime.strptime(t, DATE_FORMAT), lambda t: datetime.strptime(t, "%m/%d/%Y"),
+                  datetime.fromisoformat):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    return None
+
+
+def format_date(moment: datetime) -> str:
+    """A moment as 3dcart compares it: store time, which the sandbox (and the bot) share with the
+    host, so an aware time is converted to this host's local time."""
+    local = moment.astimezone().replace(tzinfo=None) if moment.tzinfo is not None else moment
+    return local.strftime(DATE_FORMAT)
+
+
 def customer_from_3dcart(raw: Mapping[str, Any]) -> Customer:
     """A 3dcart Customer object → ``Customer``. Missing or null fields get the model defaults."""
     get = lambda attr: _field(raw, CUSTOMER_FIELDS[attr])  # noqa: E731
-    last_update = next((_text(_field(raw, f)) for f in LAST_UPDATE_FIELDS if _field(raw, f)), "")
+    last_update = next((_date(_field(raw, f)) for f in LAST_UPDATE_FIELDS if _date(_field(raw, f))), None)
     return Customer(
         id=_int(get("id")) or 0,
         email=_text(get("email")),
@@ -227,7 +255,9 @@ def query_params(query: CustomerQuery | None) -> dict[str, str]:
     params: dict[str, str] = {}
     for attr, param in QUERY_PARAMS.items():
         value = getattr(query, attr)
-        if value is not None and str(value).strip():
+        if isinstance(value, datetime):
+            params[param] = format_date(value)
+        elif value is not None and str(value).strip():
             params[param] = str(value).strip()
     return params
 
@@ -262,146 +292,49 @@ def parse_count(body: Any) -> int:
     raise Unavailable("The store answered a count request with something that is not a count.")
 
 
-def parse_write_results(body: Any, http_status: int, ids: Sequence[int | None]) -> list[WriteResult]:
+def parse_write_results(body: Any, http_status: int, ids: Sequence[int | None], *,
+                        scrub: Callable[[str], str] = lambda text: text) -> list[WriteResult]:
     """``[{"Key", "Value", "Status", "Message"}]`` → ``WriteResult`` per record.
 
-    ``Value``/``Status`` arrive as strings. A record's ID is ``Value`` when it is a positive
-    number, else the ID we sent at that position (failed items may carry an empty ``Value``).
-    Returns ``[]`` when the body holds no per-record results.
+    ``Value``/``Status`` arrive as strings. A record is ok only when its ``Status`` is a 2xx
+    number: ``"Error"``, ``"ok"`` or a missing ``Status`` is a failure, whatever the HTTP status
+    says. A record's ID is ``Value`` when it is a positive number, else the ID we sent at that
+    position (failed items may carry an empty ``Value``). Returns ``[]`` when the body holds no
+    per-record results. Messages pass through ``scrub``.
     """
     results = []
     items = [item for item in _items(body) if _field(item, "Status") is not None or _field(item, "Value") is not None]
     for position, item in enumerate(items):
-        status = _int(_field(item, "Status"), default=None) or http_status
+        status = _int(_field(item, "Status"), default=None)
         value = _int(_field(item, "Value"), default=None)
         sent = ids[position] if position < len(ids) else None
         record_id = value if value and value > 0 else sent
-        results.append(WriteResult(record_id, 200 <= status < 300, status, _text(_field(item, "Message"))))
+        message = scrub(_text(_field(item, "Message")))
+        if status is None:
+            results.append(WriteResult(record_id, False, http_status if not 200 <= http_status < 300 else 0,
+                                       message or "The store's answer did not confirm this change."))
+        else:
+            results.append(WriteResult(record_id, 200 <= status < 300, status, message))
     return results
 
 
-# ---------------------------------------------------------------------- pacing and retries
+def _by_sent_id(results: list[WriteResult], ids: Sequence[int | None]) -> list[WriteResult]:
+    """One result per record sent, in order; a sent ID the store did not answer for fails."""
+    if all(i is None for i in ids):
+        return results
+    answered = {r.record_id: r for r in results if r.record_id is not None}
+    ordered = []
+    for record_id in ids:
+        result = answered.get(record_id)
+        ordered.append(result if result is not None else WriteResult(
+            record_id, False, 0, "The store sent no result for this record; it may or may not have been saved."))
+    return ordered
 
 
-class TokenBucket:
-    """Client-side pacing with the shape of 3dcart's leaky bucket (burst, then ``rate``/s).
-
-    Thread-safe. Callers reserve a token and sleep outside the lock until it is theirs, so
-    waiting threads are served in arrival order. A wait that would end after the caller's
-    deadline is refused with ``RateLimited`` (and the reservation is given back).
-    """
-
-    def __init__(self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be > 0 and burst >= 1")
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._tokens = float(burst)
-        self._stamp = clock()
-        self._lock = threading.Lock()
-
-    def acquire(self, deadline: float = math.inf) -> float:
-        """Take one token, sleeping if needed; returns the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-            self._tokens -= 1
-            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
-            if now + wait > deadline:
-                self._tokens += 1
-                raise RateLimited(
-                    f"The bot paces its store requests (about {self.rate:g} per second) and is busy "
-                    "right now. Try again in a few seconds.",
-                    status=None, retry_after=wait,
-                )
-        if wait > 0:
-            time.sleep(wait)
-        return wait
-
-
-class _CallBudget:
-    """Deadline of the call in flight on this thread (urllib3 retries run in the caller's thread)."""
-
-    def __init__(self, seconds: float, read_timeout: float, limiter: TokenBucket | None) -> None:
-        self.seconds = seconds
-        self.read_timeout = read_timeout
-        self.limiter = limiter
-        self._local = threading.local()
-
-    @contextmanager
-    def window(self) -> Iterator[float]:
-        self._local.deadline = time.monotonic() + self.seconds
-        try:
-            yield self._local.deadline
-        finally:
-            self._local.deadline = math.inf
-
-    def deadline(self) -> float:
-        return getattr(self._local, "deadline", math.inf)
-
-    def remaining(self) -> float:
-        return self.deadline() - time.monotonic()
-
-    def pace(self) -> None:
-        if self.limiter is not None:
-            self.limiter.acquire(self.deadline())
-
-
-class _OutOfBudget(Exception):
-    """Raised from inside urllib3 when the next wait does not fit the call's budget."""
-
-    def __init__(self, status: int | None, retry_after: float | None) -> None:
-        super().__init__(status)
-        self.status = status
-        self.retry_after = retry_after
-
-
-class BudgetRetry(Retry):
-    """urllib3 ``Retry`` whose sleeps (backoff and ``Retry-After``) never outlast the call budget.
-
-    When the next wait plus, after a read timeout, a whole new attempt would not fit in what is
-    left of the budget, the call ends at once with ``_OutOfBudget``. Every retry takes a token
-    from the client-side limiter too: a retry costs the store as much as the first attempt.
-    """
-
-    def __init__(self, *args: Any, budget: _CallBudget | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.budget = budget
-
-    def new(self, **kw: Any) -> BudgetRetry:
-        kw.setdefault("budget", self.budget)
-        return super().new(**kw)  # type: ignore[return-value]
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        """Reads retry on the whole status list; writes only on 429.
-
-        A 429 means the store's bucket refused the request before doing anything with it, so
-        sending a write again cannot apply it twice. A 5xx on a write may come after the store
-        applied it: those are never retried.
-        """
-        if status_code == 429 and self.total:
-            return True
-        return super().is_retry(method, status_code, has_retry_after)
-
-    def sleep(self, response: Any = None) -> None:
-        if self.budget is None:
-            return super().sleep(response)
-        retry_after = None
-        if response is not None and self.respect_retry_after_header:
-            try:
-                retry_after = self.get_retry_after(response)
-            except Exception:  # noqa: BLE001 — a malformed Retry-After falls back to backoff
-                retry_after = None
-        wait = retry_after if retry_after else self.get_backoff_time()
-        last_error = self.history[-1].error if self.history else None
-        next_attempt = self.budget.read_timeout if isinstance(last_error, ReadTimeoutError) else 0.0
-        if wait + next_attempt > self.budget.remaining():
-            raise _OutOfBudget(getattr(response, "status", None), retry_after)
-        if wait > 0:
-            time.sleep(wait)
-        self.budget.pace()
+def _endpoint(path: str) -> str:
+    """``Customers``, ``CustomerGroups`` or ``CustomerGroups/{id}/Customers``: offset bases are
+    learned per endpoint, never shared."""
+    return "/".join("{id}" if part.isdigit() else part for part in path.strip("/").split("/"))
 
 
 # ---------------------------------------------------------------------- the client
@@ -417,6 +350,13 @@ class ThreeDCartClient:
     """``Backend`` for the 3dcart REST API v1 (plus the group and create operations)."""
 
     name = "3dcart"
+    capabilities = Capabilities(has_enabled=True, has_mail_list=True, page_size=MAX_LIMIT,
+                                bulk_update_size=MAX_LIMIT, lists_customers_without_group=False)
+    hints = StoreHints(
+        label="3dcart",
+        credentials="THREEDCART_SECURE_URL, THREEDCART_PRIVATE_KEY and THREEDCART_TOKEN, and the 3dcart "
+                    "app's read/write access",
+    )
 
     def __init__(
         self,
@@ -429,64 +369,63 @@ class ThreeDCartClient:
         total_budget: float = 10.0,
         requests_per_second: float | None = 2.0,
         burst: int = 40,
+        limiter: Limiter | None = None,
+        session: requests.Session | None = None,
         retries: int = 4,
         backoff_factor: float = 0.3,
         backoff_max: float = 2.0,
         pool_size: int = 32,
         scan_page_size: int = SCAN_PAGE,
         offset_base: int | None = None,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
     ) -> None:
-        self._base = api_url.rstrip("/") + "/"
-        self._secrets = tuple(s for s in (secure_url.strip(), private_key.strip(), token.strip()) if s)
+        """``limiter`` (any ``http.Limiter``, e.g. a shared Redis bucket) wins over
+        ``requests_per_second``/``burst``, which build an in-process ``TokenBucket``."""
         self.timeout = timeout
         self.total_budget = total_budget
         self.scan_page_size = max(1, min(scan_page_size, MAX_LIMIT))
-        self._offset_base = offset_base
+        self._offset_base: dict[str, int] = {}
+        if offset_base is not None:
+            self._offset_base = {endpoint: int(offset_base) for endpoint in ("Customers", "CustomerGroups")}
         self._offset_lock = threading.Lock()
-        self.limiter = TokenBucket(requests_per_second, burst) if requests_per_second else None
-        self._budget = _CallBudget(total_budget, timeout, self.limiter)
-        retry = BudgetRetry(
-            total=retries,
-            allowed_methods=frozenset({"GET"}),
-            status_forcelist=(429, 500, 502, 503, 504),
-            backoff_factor=backoff_factor,
-            backoff_max=backoff_max,
-            respect_retry_after_header=True,
-            raise_on_status=False,
-            raise_on_redirect=False,
-            budget=self._budget,
+        self._proven_page: dict[str, int] = {}
+        """Per endpoint, the longest page seen: the store's cap on ``limit`` is at least that."""
+        if limiter is None and requests_per_second:
+            limiter = TokenBucket(requests_per_second, burst)
+        self.limiter = limiter
+        self.http = StoreHttp(
+            api_url,
+            headers={"SecureURL": secure_url.strip(), "PrivateKey": private_key.strip(), "Token": token.strip(),
+                     "Accept": "application/json"},
+            secrets=(secure_url, private_key, token),
+            timeout=timeout, budget=total_budget, limiter=limiter, session=session, name=self.name,
+            retry=BudgetRetry(total=retries, backoff_factor=backoff_factor, backoff_max=backoff_max),
+            max_reply_bytes=max_reply_bytes, retry_wait=retry_after_header, errors=self._errors,
+            auth_hint=AUTH_HINT, pool_size=pool_size,
         )
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(32, pool_size), max_retries=retry)
-        self._session = requests.Session()
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._session.headers.update({
-            "SecureURL": secure_url.strip(),
-            "PrivateKey": private_key.strip(),
-            "Token": token.strip(),
-            "Accept": "application/json",
-        })
 
     # ------------------------------------------------------------------ Backend: customers
 
     def find_customers(self, query: CustomerQuery, *, limit: int = FIND_PAGE, offset: int | None = None) -> list[Customer]:
-        return self._page("Customers", query_params(query), customer_from_3dcart, limit, offset)
+        page = self._page("Customers", query_params(query), self._customer, limit, offset)
+        return list(exact_email(page, query.email))
 
     def all_customers(self, query: CustomerQuery) -> Iterator[Customer]:
-        return self._scan("Customers", query_params(query), customer_from_3dcart, lambda c: c.id)
+        return exact_email(self._scan("Customers", query_params(query), self._customer, lambda c: c.id), query.email)
 
     def count_customers(self, query: CustomerQuery) -> int:
         return self._count("Customers", query_params(query))
 
     def get_customer(self, customer_id: int) -> Customer:
-        return self._one(f"Customers/{int(customer_id)}", customer_from_3dcart, f"Customer #{customer_id}")
+        customer = self._one(f"Customers/{int(customer_id)}", self._customer, f"Customer #{customer_id}")
+        return same_customer(customer_id, customer, store=self.name)
 
     def create_customers(self, customers: Sequence[Customer | Mapping[str, Any]]) -> list[WriteResult]:
         """POST new customers (models, or mappings of model or 3dcart field names); the store
         assigns IDs, so a model's ``id`` is not sent."""
-        body = [_to_3dcart(c, CUSTOMER_FIELDS, skip=("id", "last_update") if isinstance(c, Customer) else ("last_update",))
-                for c in customers]
-        return self._write("POST", "Customers", body, [None] * len(body))
+        bodies = [_to_3dcart(c, CUSTOMER_FIELDS, skip=("id", "last_update") if isinstance(c, Customer) else ("last_update",))
+                  for c in customers]
+        return self._create("Customers", bodies)
 
     def update_customer(self, change: CustomerChange) -> WriteResult:
         _require_change(change)
@@ -506,10 +445,12 @@ class ThreeDCartClient:
 
     def group_members(self, group_id: int, query: CustomerQuery | None = None, *, limit: int = FIND_PAGE,
                       offset: int | None = None) -> list[Customer]:
-        return self._page(f"CustomerGroups/{int(group_id)}/Customers", query_params(query), customer_from_3dcart, limit, offset)
+        page = self._page(f"CustomerGroups/{int(group_id)}/Customers", query_params(query), self._customer, limit, offset)
+        return list(exact_email(page, query.email if query else None))
 
     def all_group_members(self, group_id: int, query: CustomerQuery | None = None) -> Iterator[Customer]:
-        return self._scan(f"CustomerGroups/{int(group_id)}/Customers", query_params(query), customer_from_3dcart, lambda c: c.id)
+        scan = self._scan(f"CustomerGroups/{int(group_id)}/Customers", query_params(query), self._customer, lambda c: c.id)
+        return exact_email(scan, query.email if query else None)
 
     def count_group_members(self, group_id: int, query: CustomerQuery | None = None) -> int:
         return self._count(f"CustomerGroups/{int(group_id)}/Customers", query_params(query))
@@ -527,8 +468,8 @@ class ThreeDCartClient:
 
     def create_groups(self, groups: Sequence[CustomerGroup | Mapping[str, Any]]) -> list[WriteResult]:
         """POST new groups (models, or mappings of model or 3dcart field names)."""
-        body = [_to_3dcart(g, GROUP_FIELDS, skip=("id",) if isinstance(g, CustomerGroup) else ()) for g in groups]
-        return self._write("POST", "CustomerGroups", body, [None] * len(body))
+        bodies = [_to_3dcart(g, GROUP_FIELDS, skip=("id",) if isinstance(g, CustomerGroup) else ()) for g in groups]
+        return self._create("CustomerGroups", bodies)
 
     def update_group(self, group_id: int, changes: CustomerGroup | Mapping[str, Any]) -> WriteResult:
         """PUT one group: a model sends every field, a mapping only the fields it names."""
@@ -545,9 +486,6 @@ class ThreeDCartClient:
     def delete_group(self, group_id: int) -> WriteResult:
         return _single(self._write("DELETE", f"CustomerGroups/{int(group_id)}", None, [group_id]), group_id)
 
-    def close(self) -> None:
-        self._session.close()
-
     def __enter__(self) -> ThreeDCartClient:
         return self
 
@@ -560,7 +498,7 @@ class ThreeDCartClient:
               limit: int, offset: int | None) -> list[T]:
         params = {**params, "limit": str(_clamp_limit(limit))}
         if offset:
-            params["offset"] = str(int(offset) + self._detect_offset_base())
+            params["offset"] = str(int(offset) + self._detect_offset_base(path, params))
         try:
             body = self._read(path, params)
         except _PastEnd:
@@ -571,33 +509,42 @@ class ThreeDCartClient:
               key: Callable[[T], Any]) -> Iterator[T]:
         """Every record, page by page; see the module docstring for why it is shaped like this.
 
-        While the offset base is unknown, the second page is asked for at ``offset = records
-        seen``: a 1-based store answers it starting with the last record we already have, a
-        0-based one with a new record. That settles the base for the rest of the scan (and for
-        this client); the repeated record is dropped by the ID de-duplication.
+        While this endpoint's offset base is unknown, the second page is asked for at ``offset =
+        records seen``: a 1-based store answers it starting with the last record we already
+        have, a 0-based one with a new record. That settles the base of this endpoint (for the
+        rest of the scan and for this client); the repeated record is dropped by the ID
+        de-duplication. The scan ends on 404, the past-the-end 400, an empty page, a page with
+        nothing new (a store that ignores ``offset``), or a short page that cannot be a capped
+        one: shorter than a page this endpoint has already answered, or than the store's default
+        page size (no store caps ``limit`` below its own default of 10). A page merely shorter
+        than asked for does not end it: a store may cap ``limit`` below what was asked.
         """
+        endpoint = _endpoint(path)
         size = self.scan_page_size
         seen: set[Any] = set()
         last = None
         while True:
             page_params = {**params, "limit": str(size)}
+            base = self._offset_base.get(endpoint)
             if seen:
-                page_params["offset"] = str(len(seen) + (self._offset_base or 0))
+                page_params["offset"] = str(len(seen) + (base or 0))
             try:
                 items = [parse(raw) for raw in _items(self._read(path, page_params))]
             except _PastEnd:
                 return
             learned = False
-            if seen and self._offset_base is None and items:
-                self._offset_base = 1 if key(items[0]) == last else 0
-                learned = self._offset_base == 1
+            if seen and base is None and items:
+                base = self._offset_base[endpoint] = 1 if key(items[0]) == last else 0
+                learned = base == 1
             fresh = [item for item in items if key(item) not in seen]
             for item in fresh:
                 seen.add(key(item))
                 yield item
             if items:
                 last = key(items[-1])
-            if len(items) < size or not (fresh or learned):
+            proven = self._proven_page.get(endpoint, 0)
+            self._proven_page[endpoint] = max(proven, len(items))
+            if not items or not (fresh or learned) or len(items) < max(proven, min(size, STORE_DEFAULT_LIMIT)):
                 return
 
     def _count(self, path: str, params: dict[str, str]) -> int:
@@ -611,7 +558,7 @@ class ThreeDCartClient:
         return parse(items[0])
 
     def _read(self, path: str, params: dict[str, str]) -> Any:
-        """GET → JSON body; ``None`` for 404 (3dcart's "no records"); typed errors otherwise."""
+        """GET → JSON body; ``None`` for 3dcart's "no records" 404; typed errors otherwise."""
         status, body = self._send("GET", path, params=params)
         if status == 404:
             return None
@@ -625,117 +572,86 @@ class ThreeDCartClient:
             raise Unavailable(f"The store answered HTTP {status} without a body; expected JSON.", status=status)
         return body
 
-    def _detect_offset_base(self) -> int:
-        """Whether this store's ``offset`` starts at 0 or 1, found once from the group list."""
-        if self._offset_base is not None:
-            return self._offset_base
+    def _detect_offset_base(self, path: str, params: dict[str, str]) -> int:
+        """Whether this endpoint's ``offset`` starts at 0 or 1, found once with two one-record
+        requests to the same endpoint (the help pages give Customers 0, CustomerGroups 1)."""
+        endpoint = _endpoint(path)
+        if endpoint in self._offset_base:
+            return self._offset_base[endpoint]
         with self._offset_lock:
-            if self._offset_base is None:
-                first = _items(self._read("CustomerGroups", {"limit": "1"}))
+            if endpoint not in self._offset_base:
+                probe = {k: v for k, v in params.items() if k not in ("limit", "offset")}
+                first = _items(self._read(path, {**probe, "limit": "1"}))
                 if not first:
-                    return 1  # no groups to tell by: assume what peer clients use; ask again later
+                    return 1  # no records to tell by: assume what peer clients use; ask again later
                 try:
-                    second = _items(self._read("CustomerGroups", {"limit": "1", "offset": "1"}))
+                    second = _items(self._read(path, {**probe, "limit": "1", "offset": "1"}))
                 except _PastEnd:
                     second = []
-                same = bool(second) and _field(second[0], "CustomerGroupID") == _field(first[0], "CustomerGroupID")
-                self._offset_base = 1 if same else 0
-                log.debug("3dcart offset base detected: %s", self._offset_base)
-            return self._offset_base
+                key = "CustomerGroupID" if endpoint == "CustomerGroups" else "CustomerID"
+                same = bool(second) and _field(second[0], key) == _field(first[0], key)
+                self._offset_base[endpoint] = 1 if same else 0
+                log.debug("3dcart offset base of %s detected: %s", endpoint, self._offset_base[endpoint])
+            return self._offset_base[endpoint]
 
     # ------------------------------------------------------------------ writes
 
     def _write(self, method: str, path: str, body: Any, ids: Sequence[int | None]) -> list[WriteResult]:
-        """A write → one ``WriteResult`` per record. Only whole-request rejections raise."""
+        """A write → one ``WriteResult`` per record. Whole-request rejections raise; an answer
+        that does not confirm each record (empty, ``[]``, no numeric 2xx ``Status``) is never
+        taken as done: unreadable → ``Unavailable`` (in doubt), per-record → failed."""
         status, answer = self._send(method, path, body=body)
-        results = parse_write_results(answer, status, ids)
+        results = parse_write_results(answer, status, ids, scrub=self._scrub)
         if results:
-            return results
-        if 200 <= status < 300 and status != 206:
-            return [WriteResult(i, True, status, "") for i in ids]
+            return _by_sent_id(results, ids)
         message = self._scrub(store_message(answer))
-        if status in (206, 404):
-            return [WriteResult(i, False, status, message or ("not found" if status == 404 else "failed")) for i in ids]
+        if status == 404:
+            return [WriteResult(i, False, status, message or "not found") for i in ids]
+        if 200 <= status < 300:
+            raise Unavailable(f"The store answered HTTP {status} without a result for the change"
+                              + MAYBE_SAVED, status=status)
         raise BadRequest(message or f"The store rejected the change (HTTP {status}).", status=status)
+
+    def _customer(self, raw: Mapping[str, Any]) -> Customer:
+        """A customer record the bot may act on: one without a usable ID is unreadable data."""
+        return require_id(customer_from_3dcart(raw), store=self.name)
+
+    def _create(self, path: str, bodies: list[dict[str, Any]]) -> list[WriteResult]:
+        """POST one object per record, as the docs' create examples do."""
+        results: list[WriteResult] = []
+        for body in bodies:
+            results.extend(self._write("POST", path, body, [None])[:1])
+        return results
 
     # ------------------------------------------------------------------ transport
 
     def _send(self, method: str, path: str, *, params: dict[str, str] | None = None,
               body: Any = None) -> tuple[int, Any]:
-        """One call within the budget. Returns (status, JSON or None) for 2xx/400/404/other
-        4xx; raises the typed error for 401/403, 429, 5xx, transport failures, non-JSON."""
-        url = self._base + path
-        headers = {"Content-Type": "application/json"} if body is not None else None
-        data = json.dumps(body) if body is not None else None
-        writing = method != "GET"
-        started = time.monotonic()
-        with self._budget.window() as deadline:
-            if self.limiter is not None:
-                self.limiter.acquire(deadline)
-            try:
-                response = self._session.request(
-                    method, url, params=params, data=data, headers=headers,
-                    timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout), allow_redirects=False,
-                )
-            except _OutOfBudget as exc:
-                self._log(method, path, exc.status, started, note="out of budget")
-                if exc.status == 429:
-                    raise RateLimited(_rate_limited_message(exc.retry_after), retry_after=exc.retry_after) from None
-                what = f"kept answering HTTP {exc.status}" if exc.status else "could not be reached"
-                raise Unavailable(f"The store {what} for {self.total_budget:g} s.", status=exc.status) from None
-            except requests.Timeout:
-                self._log(method, path, None, started, note="timeout")
-                raise Unavailable(_timeout_message(self.timeout, writing)) from None
-            except requests.RequestException as exc:
-                self._log(method, path, None, started, note=type(exc).__name__)
-                raise Unavailable("Could not reach the store (" + type(exc).__name__ + ")"
-                                  + (_MAYBE_SAVED if writing else ".")) from None
-        with response:
-            raw = response.content
-            status = response.status_code
-        retries = len(getattr(getattr(response.raw, "retries", None), "history", ()) or ())
-        self._log(method, path, status, started, note=f"retries={retries}" if retries else "")
-        return status, self._decode(status, raw, response.headers.get("Retry-After"))
+        """One call within the hard deadline → (status, JSON or None) for 2xx/400/404/other 4xx;
+        ``StoreHttp`` raises the typed error for 401/403, 429, 5xx, transport failures, non-JSON."""
+        reply = self.http.call(method, path, params=params, json_body=body)
+        return reply.status, reply.body
 
-    def _decode(self, status: int, raw: bytes, retry_after: str | None) -> Any:
-        if status in (401, 403):
-            raise AuthFailed(
-                f"The store refused the bot's credentials (HTTP {status}). Check THREEDCART_SECURE_URL, "
-                "THREEDCART_PRIVATE_KEY and THREEDCART_TOKEN, and that the 3dcart app has read and "
-                "write scope for Customers.", status=status)
-        if status == 429:
-            seconds = _retry_after_seconds(retry_after)
-            raise RateLimited(_rate_limited_message(seconds), retry_after=seconds)
-        if status >= 500 or 300 <= status < 400:
-            raise Unavailable(f"The store answered HTTP {status}.", status=status)
-        text = raw.decode("utf-8", errors="replace").strip()
-        if not text:
-            return None
-        try:
-            return json.loads(text)
-        except ValueError:
-            if 200 <= status < 300:
-                raise Unavailable(f"The store answered HTTP {status} with something that is not JSON "
-                                  "(an error page?).", status=status) from None
-            return None
+    @staticmethod
+    def _errors(reply: StoreReply, method: str) -> StoreError | None:
+        """3dcart's own status rules (``StoreHttp`` applies the common ones after these)."""
+        if reply.status == 404 and not _no_records_404(reply):
+            return Misconfigured(
+                "The store address answered \"not found\" with something that is not the 3dcart API "
+                "(HTTP 404). Check THREEDCART_API_URL (normally https://apirest.3dcart.com/3dCartWebAPI/v1/).",
+                status=404)
+        return None
 
     def _scrub(self, text: str) -> str:
         """Belt and braces: a store message must never echo a credential back to a user."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return self.http.scrub(text)
 
-    @staticmethod
-    def _log(method: str, path: str, status: int | None, started: float, *, note: str = "") -> None:
-        if log.isEnabledFor(logging.DEBUG):
-            elapsed = (time.monotonic() - started) * 1000
-            log.debug("3dcart %s /%s -> %s in %.0f ms%s", method, path, status if status is not None else "-",
-                      elapsed, f" ({note})" if note else "")
+    def close(self) -> None:
+        self.http.close()
 
 
 # ---------------------------------------------------------------------- small helpers
 
-_MAYBE_SAVED = "; the change may or may not have been saved."
 
 
 def _clamp_limit(limit: int) -> int:
@@ -754,22 +670,14 @@ def _single(results: list[WriteResult], record_id: int) -> WriteResult:
     return result if result.record_id is not None else WriteResult(record_id, result.ok, result.status, result.message)
 
 
-def _retry_after_seconds(header: str | None) -> float | None:
-    if not header:
-        return None
-    try:
-        return max(0.0, float(header.strip()))
-    except ValueError:
-        return None
-
-
-def _rate_limited_message(retry_after: float | None) -> str:
-    when = f" in about {math.ceil(retry_after)} s" if retry_after else " in a minute"
-    return f"The store is rate limiting the bot (HTTP 429). Try again{when}."
-
-
-def _timeout_message(timeout: float, writing: bool) -> str:
-    return f"The store did not answer within {timeout:g} s" + (_MAYBE_SAVED if writing else ".")
+def _no_records_404(reply: StoreReply) -> bool:
+    """3dcart's "no records" 404: an empty body, or its JSON message (not an HTML page, not the
+    ASP.NET "No HTTP resource was found" of an unknown route)."""
+    if reply.empty:
+        return True
+    if not reply.is_json:
+        return False
+    return UNKNOWN_ROUTE not in store_message(reply.body).lower()
 
 
 __all__ = [

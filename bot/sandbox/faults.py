@@ -1,0 +1,401 @@
+"""What every demo store shares: a real local HTTP server, a request log and fault knobs.
+
+A store subclasses ``FaultyStore`` and implements ``route`` (its API) and ``authorized``; it may
+override ``rate_limited`` (how its 429 looks) and ``answer_headers`` (headers on every answer).
+
+Fault knobs (Python API, or ``POST /_sandbox/control`` with a JSON object whose keys are the
+method names, e.g. ``{"latency": 0.2, "fail_next": {"n": 2, "status": 503}}``; ``GET`` on the
+same path returns counters): ``latency``, ``fail_next``, ``rate_limit_next``, ``hang_next``,
+``fail_ids``, ``throttle``, ``clear_faults``, ``reset_counts``, plus the store's own seeding
+knobs named in ``CONTROLS``. Control requests are neither counted nor faulted.
+
+(The 3dcart sandbox, ``bot/store/sandbox.py``, predates this module and has its own copy of the
+plumbing; it moves onto this base when the demo stores move into ``bot/sandbox/``.)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+log = logging.getLogger(__name__)
+
+CONTROL_PATH = "/_sandbox/control"
+REQUEST_LOG_SIZE = 200_000
+
+
+@dataclass(frozen=True)
+class SandboxRequest:
+    """One request the sandbox received (control requests excluded)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    time: float
+    body: Any = None
+    """The request body as JSON (or text when it is not JSON); None when empty."""
+
+
+@dataclass
+class Failure:
+    """A queued fault: answer ``status`` with ``body``, or hang ``hang`` seconds first."""
+
+    status: int
+    body: str = ""
+    html: bool = False
+    retry_after: float | None = None
+    hang: float = 0.0
+
+
+class Reply(Exception):
+    """An HTTP answer, raised from deep inside a handler to end it."""
+
+    def __init__(self, status: int, body: Any = None, headers: Mapping[str, str] | None = None, *,
+                 raw: bytes | None = None, content_type: str = "application/json; charset=utf-8",
+                 plain: bool = False) -> None:
+        super().__init__(status)
+        self.status = status
+        self.plain = plain
+        """True: send only these headers (no ``answer_headers``)."""
+        self.payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        self.headers = {"Content-Type": content_type, **(headers or {})} if self.payload or raw is not None else dict(headers or {})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], store: FaultyStore) -> None:
+        self.store = store
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """Close kept-alive connections too, so a stopped sandbox really refuses clients."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 60
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:  # noqa: N802 — http.server's naming
+        self._serve("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._serve("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._serve("DELETE")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._serve("PATCH")
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        reply = self.server.store.handle(method, parts.path, query, self.headers, body)
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.payload)))
+            self.end_headers()
+            self.wfile.write(reply.payload)
+        except OSError:
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — stdlib signature
+        log.debug("sandbox: " + format, *args)
+
+
+class FaultyStore:
+    """A demo store behind real HTTP, with the shared fault knobs. Thread-safe (one lock)."""
+
+    CONTROLS: tuple[str, ...] = ()
+    """The store's own knobs the control endpoint may call (e.g. ``add_customers``)."""
+    label = "sandbox"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, latency: float = 0.0) -> None:
+        self.host = host
+        self._requested_port = port
+        self._lock = threading.RLock()
+        self._log: deque[SandboxRequest] = deque(maxlen=REQUEST_LOG_SIZE)
+        self._latency = latency
+        self._failures: deque[Failure] = deque()
+        self._fail_ids: dict[int, int] = {}
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ for subclasses
+
+    def route(self, method: str, path: str, query: dict[str, str], headers: Any, body: bytes) -> Reply:
+        raise NotImplementedError
+
+    def authorized(self, headers: Any) -> bool:
+        return True
+
+    def unauthorized(self) -> Reply:
+        return Reply(401, {"message": "Unauthorized"})
+
+    def rate_limited(self, failure: Failure) -> Reply:
+        headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+        return Reply(429, raw=failure.body.encode(), headers=headers)
+
+    def throttled(self) -> Reply | None:
+        """A 429 when the store's own request quota is used up, else None (no throttle here)."""
+        return None
+
+    def answer_headers(self) -> dict[str, str]:
+        """Headers added to every API answer (rate-limit counters, say)."""
+        return {}
+
+    def extra_stats(self) -> dict[str, Any]:
+        return {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> FaultyStore:
+        if self._server is None:
+            self._stopping.clear()
+            self._server = _Server((self.host, self._requested_port), self)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                name=f"sandbox-{self.label}-{self.port}", daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.drop_connections()
+        self._stopping.set()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            return self._requested_port
+        return self._server.server_address[1]
+
+    @property
+    def origin(self) -> str:
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def control_url(self) -> str:
+        return self.origin + CONTROL_PATH
+
+    # ------------------------------------------------------------------ observing
+
+    @property
+    def requests(self) -> list[SandboxRequest]:
+        with self._lock:
+            return list(self._log)
+
+    def request_count(self, method: str | None = None, path_contains: str | None = None) -> int:
+        """Requests received (each retry counts), optionally by method and path fragment (any case)."""
+        method = method.upper() if method else None
+        fragment = path_contains.lower() if path_contains else None
+        with self._lock:
+            return sum(
+                1 for r in self._log
+                if (method is None or r.method == method) and (fragment is None or fragment in r.path.lower())
+            )
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"requests": len(self._log), "latency": self._latency, "queued_faults": len(self._failures),
+                    "fail_ids": sorted(self._fail_ids), **self.extra_stats()}
+
+    # ------------------------------------------------------------------ fault knobs
+
+    @property
+    def latency(self) -> float:
+        with self._lock:
+            return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        with self._lock:
+            self._latency = max(0.0, float(seconds))
+
+    def fail_next(self, n: int = 1, status: int = 500, body: str = "", *, html: bool = False) -> None:
+        """The next ``n`` requests answer ``status`` with ``body`` (empty by default) or an HTML page."""
+        self._queue(n, Failure(int(status), body, html))
+
+    def rate_limit_next(self, n: int = 1, retry_after: float | None = 1) -> None:
+        """The next ``n`` requests answer 429 (``retry_after`` seconds until the quota refills;
+        None: a 429 without the rate-limit headers)."""
+        self._queue(n, Failure(429, json.dumps([{"status": 429, "message": "Too many requests."}]),
+                               retry_after=retry_after))
+
+    def hang_next(self, n: int = 1, seconds: float = 5.0) -> None:
+        """The next ``n`` requests wait ``seconds`` (or until ``stop()``) before being served."""
+        self._queue(n, Failure(0, hang=float(seconds)))
+
+    def fail_ids(self, ids: Iterable[int], status: int = 400) -> None:
+        """Writes to these customers fail with ``status``. ``[]`` clears."""
+        with self._lock:
+            self._fail_ids = {int(i): int(status) for i in ids}
+
+    def failing_id(self, record_id: int) -> int | None:
+        with self._lock:
+            return self._fail_ids.get(record_id)
+
+    def throttle(self, *args: Any, **kwargs: Any) -> None:  # overridden by stores with a quota
+        raise ValueError("this sandbox has no throttle")
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._failures.clear()
+            self._fail_ids = {}
+            self._latency = 0.0
+        self.throttle(None)
+
+    def control(self, commands: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply knobs by name, in order (the HTTP control endpoint's body). Returns ``stats()``."""
+        for name, arg in commands.items():
+            if name == "latency":
+                self.latency = float(arg)
+            elif name in ("fail_next", "rate_limit_next", "hang_next", "throttle", *self.CONTROLS):
+                method = getattr(self, name)
+                if arg is None and name == "throttle":
+                    method(None)
+                elif isinstance(arg, Mapping):
+                    method(**arg)
+                else:
+                    method(arg)
+            elif name == "fail_ids":
+                if isinstance(arg, Mapping):
+                    self.fail_ids(arg.get("ids", []), arg.get("status", 400))
+                else:
+                    self.fail_ids(arg)
+            elif name in ("clear_faults", "reset_counts"):
+                if arg:
+                    getattr(self, name)()
+            else:
+                raise ValueError(f"unknown control: {name}")
+        return self.stats()
+
+    def _queue(self, n: int, failure: Failure) -> None:
+        with self._lock:
+            self._failures.extend(copy.copy(failure) for _ in range(max(0, int(n))))
+
+    def _take_fault(self) -> Reply | None:
+        """Apply latency, hangs, queued failures and the quota to the request being served."""
+        with self._lock:
+            latency = self._latency
+            failure = self._failures.popleft() if self._failures else None
+        if latency:
+            self._stopping.wait(latency)
+        if failure is not None and failure.hang:
+            self._stopping.wait(failure.hang)
+            failure = None
+        if failure is not None:
+            if failure.status == 429:
+                return self.rate_limited(failure)
+            if failure.html:
+                page = f"<html><head><title>{failure.status} Error</title></head><body><h1>Server Error</h1></body></html>"
+                return Reply(failure.status, raw=page.encode(), content_type="text/html; charset=utf-8")
+            return Reply(failure.status, raw=failure.body.encode())
+        return self.throttled()
+
+    # ------------------------------------------------------------------ HTTP entry point
+
+    def handle(self, method: str, path: str, query: dict[str, str], headers: Any, body: bytes) -> Reply:
+        """Serve one request (called by the HTTP handler thread)."""
+        if path.rstrip("/").lower() == CONTROL_PATH:
+            return self._serve_control(method, body)
+        with self._lock:
+            self._log.append(SandboxRequest(method, path, dict(query), time.time(), logged_body(body)))
+        try:
+            reply = self._take_fault()
+            if reply is None:
+                reply = self.route(method, path, query, headers, body) if self.authorized(headers) else self.unauthorized()
+        except Reply as raised:
+            reply = raised
+        except Exception:  # noqa: BLE001 — a sandbox bug answers 500 like a real server would
+            log.exception("sandbox failed on %s %s", method, path)
+            reply = Reply(500, {"message": "An error has occurred."})
+        if not reply.plain:
+            reply.headers.update({k: v for k, v in self.answer_headers().items() if k not in reply.headers})
+        return reply
+
+    def _serve_control(self, method: str, body: bytes) -> Reply:
+        if method == "GET":
+            return Reply(200, self.stats())
+        if method != "POST":
+            return Reply(405, {"error": "use GET or POST"})
+        try:
+            commands = json.loads(body or b"{}")
+            if not isinstance(commands, Mapping):
+                raise ValueError("the body must be a JSON object")
+            return Reply(200, self.control(commands))
+        except (ValueError, TypeError) as exc:
+            return Reply(400, {"error": str(exc)})
+
+
+def logged_body(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", errors="replace")
