@@ -386,3 +386,49 @@ def test_store_notes_are_clipped_and_shown_literally(service, sandbox, tmp_path)
     desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path)))
     notes = fields_of(desk.handle(Pending(), ADMIN), "Zed")["Store notes"]
     assert notes.startswith("<!channel> *Wholesale* please xxx") and len(notes) == 300 and notes.endswith("…")
+
+
+# ------------------------------------------------------------------ approvals by group (APPLICANT_GROUP)
+
+try:
+    from fake_backend import BIGCOMMERCE_LIKE, FakeBackend
+except ImportError:  # pragma: no cover
+    from tests.fake_backend import BIGCOMMERCE_LIKE, FakeBackend
+
+from bot.store.service import CustomerService  # noqa: E402
+
+
+def test_by_group_on_a_store_with_enabled_approve_moves_and_enables(service, sandbox, tmp_path):
+    desk = Desk(service, Guard({"UADMIN"}, {"UAGENT"}), AuditLog(Database(tmp_path)),
+                applicant_group="Distributors", approved_group="1")  # a name and an id
+    assert pending_emails(desk) == ["frank@example.com", "grace@example.com"]  # every member, enabled or not
+    approved = desk.handle(Approve(GRACE), ADMIN)
+    assert "Approved by @alice" in approved.text and "VIP" in approved.text
+    record = sandbox.customer(GRACE)
+    assert record["CustomerGroupID"] == 1 and record["Enabled"] is True
+    denied = desk.handle(i.Deny(6), ADMIN)
+    assert "Denied by @alice" in denied.text and sandbox.customer(6)["CustomerGroupID"] == 0
+    assert "carol@example.com is not a wholesale applicant" in desk.handle(Approve(CAROL), ADMIN).text
+    assert sandbox.customer(CAROL)["Enabled"] is False  # the Enabled rule is off while APPLICANT_GROUP is set
+
+
+def test_by_group_on_a_store_without_enabled(tmp_path):
+    backend = FakeBackend(capabilities=BIGCOMMERCE_LIKE)
+    off = Desk(CustomerService(backend), Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path / "off")))
+    answer = off.handle(Pending(), ADMIN).text
+    assert "no Enabled setting" in answer and "APPLICANT_GROUP" in answer and "APPROVED_GROUP" in answer
+    assert backend.calls["all_customers"] == 0 and backend.calls["all_group_members"] == 0
+    assert "APPLICANT_GROUP" in off.handle(Approve(CAROL), ADMIN).text
+
+    desk = Desk(CustomerService(backend), Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path / "on")),
+                applicant_group="Wholesale", approved_group="VIP")
+    reply = desk.handle(Pending(), ADMIN)
+    assert pending_emails(desk) == ["bob@example.com", "carol@example.com"]
+    assert "Account" not in {f.label for c in reply.cards for f in c.fields}  # no Enabled on this store
+    backend.calls.clear()
+    desk.handle(Pending(), ADMIN)
+    assert sum(backend.calls.values()) == 1  # the changes since the last look, whatever the group size
+    assert "Approved by @alice" in desk.handle(Approve(CAROL), ADMIN).text
+    assert backend.customers[CAROL].group_id == 1
+    assert "Denied by @alice" in desk.handle(i.Deny(BOB), ADMIN).text and backend.customers[BOB].group_id == 0
+    assert pending_emails(desk) == []
