@@ -138,14 +138,20 @@ class ApplicationFeed:
         self._clock = clock
         self._lock = threading.Lock()
 
-    def refresh(self) -> Observed:
+    def refresh(self, *, max_age: float = 0.0) -> Observed:
         """One refresh: the first ever reads the groups that need approval; later ones read only
-        what changed since (with the look-back). Raises ``StoreError`` when the store fails."""
+        what changed since (with the look-back). Raises ``StoreError`` when the store fails.
+
+        ``max_age`` > 0: no store request when any process refreshed the ledger less than that
+        many seconds ago (``pending`` uses the cache TTL: the ledger is then as fresh as a cached
+        list; the poller and Approve all always refresh)."""
         if self.rule.off_reason() is not None:
             return Observed()
         with self._lock:
             cursor = self.ledger.get_state(CURSOR)
             started = self._clock()
+            if cursor is not None and max_age > 0 and started - datetime.fromisoformat(cursor) < timedelta(seconds=max_age):
+                return Observed()
             if cursor is None:
                 observed = Observed()
                 for group in self.rule.groups_to_scan():

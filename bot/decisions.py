@@ -53,7 +53,7 @@ class Approvals:
             return Reply.notice("info", reason, replace=True)
         notices: list[Notice] = []
         try:
-            self.feed.refresh()
+            self.feed.refresh(max_age=self.desk.service.ttl)  # as fresh as a cached list
         except StoreError as exc:
             log.warning("pending: ledger refresh failed (%s)", type(exc).__name__)
             notices.append(Notice("warn", "The store is not answering right now, so this list may miss the newest "
