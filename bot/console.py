@@ -240,7 +240,9 @@ def console_settings(user_id: str, role: Role, **overrides: object) -> Settings:
     if settings.sandbox_mode and "data_dir" not in base.model_fields_set:
         # Demo data vanishes on exit; so should its audit trail, or the next session's
         # `history` would describe changes to customers that were reset since.
-        settings = settings.model_copy(update={"data_dir": Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))})
+        # (Nor may demo changes land in a shared DATABASE_URL's trail.)
+        settings = settings.model_copy(update={"data_dir": Path(tempfile.mkdtemp(prefix=TEMP_PREFIX)),
+                                               "database_url": None})
     return settings
 
 

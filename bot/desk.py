@@ -28,7 +28,7 @@ from .store.errors import (
 from .store.backend import Capabilities, StoreHints
 from .store.models import RETAIL, Customer, CustomerChange, CustomerGroup, Flag
 from .store.service import CustomerService
-from .writeahead import Gone, TrailDown, WriteAhead
+from .writeahead import Gone, TrailDown, WriteAhead, failure  # noqa: F401 — failure: kept importable here
 from .applicants import ApplicantRule, ApplicationFeed
 from .decisions import NOTES_MAX, Approvals
 from .state.applications import DECIDED, Application, Ledger
@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 
 MEMBERS_PAGE = 20
 PENDING_PAGE = 10
-HISTORY_PAGE = 15
 """Applicant cards per message: each card is ~4 blocks, and a message holds 50."""
+HISTORY_PAGE = 15
 SHORTCUT_MAX = 10
 APPROVE_ALL_MAX = 200
 BUTTON_VALUE_MAX = 1900
@@ -740,11 +740,6 @@ def approve_all_button(applicants: list[Customer], shown: list[Customer]) -> But
     return Button(label, intent, style="primary", confirm=Confirm(
         f"{label}?", f"{label} pending applicant{'' if len(batch) == 1 else 's'}?", "Approve", "Cancel",
     ))
-
-
-def failure(exc: StoreError) -> str:
-    """How a failed write is described in the audit trail: the error class and its safe message."""
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _clamp_page(page: int, total: int, size: int) -> tuple[int, int]:

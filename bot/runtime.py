@@ -79,6 +79,19 @@ def open_database(settings: Settings) -> Database:
                           "check that it is reachable and the credentials are right") from None
 
 
+def database_password(settings: Settings) -> list[str]:
+    """The password inside ``DATABASE_URL`` (a driver's message may quote it without the URL)."""
+    if settings.database_url is None:
+        return []
+    from sqlalchemy.engine import make_url
+
+    try:
+        password = make_url(settings.database_url.get_secret_value().strip()).password
+    except Exception:  # noqa: BLE001 — a malformed URL is reported at open, without its value
+        return []
+    return [str(password)] if password else []
+
+
 class RedactSecrets(logging.Filter):
     """Defence in depth: blank out any configured secret value that reaches a log record."""
 
@@ -106,6 +119,7 @@ def configure_logging(settings: Settings) -> None:
             settings.database_url,
         ) if v is not None
     ]
+    secrets += database_password(settings)
     logging.basicConfig(
         level=getattr(logging, settings.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

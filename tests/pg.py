@@ -39,27 +39,42 @@ class ThrowawayServer:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="bot-pg-"))
         self.port = _free_port()
+        self.as_user: list[str] = []
+        """``runuser -u postgres --`` when running as root (initdb refuses root)."""
 
     def start(self) -> str:
         initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
         if not initdb or not pg_ctl:
             raise NoPostgres("set TEST_DATABASE_URL, or put initdb and pg_ctl on PATH")
         if hasattr(os, "geteuid") and os.geteuid() == 0:
-            raise NoPostgres("set TEST_DATABASE_URL (initdb refuses to run as root)")
+            self._drop_root()
         data = self.folder / "data"
-        run = [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+        run = [*self.as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
         if subprocess.run(run, capture_output=True, timeout=120).returncode != 0:
             raise NoPostgres("initdb failed; set TEST_DATABASE_URL")
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-        start = [pg_ctl, "-D", str(data), "-o", options, "-l", str(self.folder / "log"), "-w", "start"]
+        start = [*self.as_user, pg_ctl, "-D", str(data), "-o", options, "-l", str(self.folder / "log"), "-w", "start"]
         if subprocess.run(start, capture_output=True, timeout=120).returncode != 0:
             raise NoPostgres("pg_ctl could not start a server; set TEST_DATABASE_URL")
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    def _drop_root(self) -> None:
+        import pwd
+
+        runuser = shutil.which("runuser")
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            user = None
+        if runuser is None or user is None:
+            raise NoPostgres("set TEST_DATABASE_URL (initdb refuses to run as root, and there is no postgres user)")
+        os.chown(self.folder, user.pw_uid, user.pw_gid)
+        self.as_user = [runuser, "-u", "postgres", "--"]
+
     def stop(self) -> None:
         pg_ctl = shutil.which("pg_ctl")
         if pg_ctl and (self.folder / "data" / "postmaster.pid").exists():
-            subprocess.run([pg_ctl, "-D", str(self.folder / "data"), "-m", "immediate", "stop"],
+            subprocess.run([*self.as_user, pg_ctl, "-D", str(self.folder / "data"), "-m", "immediate", "stop"],
                            capture_output=True, timeout=60)
         shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -389,3 +389,14 @@ def test_python_m_bot_console_in_a_pipe(tmp_path: Path) -> None:
     assert "customer> # comment\ncustomer> help\n" in done.stdout
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "data").exists()  # demo session: its state went to a temp dir, now removed
+
+
+def test_a_demo_session_keeps_its_trail_out_of_database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("THREEDCART_SECURE_URL", "THREEDCART_PRIVATE_KEY", "THREEDCART_TOKEN", "DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgres://bot:pw@db.example.com:5432/prod")
+    settings = console_settings("UME", Role.AGENT)
+    assert settings.sandbox_mode and settings.database_url is None
+    assert settings.data_dir.name.startswith("customer-console-")
+    settings.data_dir.rmdir()

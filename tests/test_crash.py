@@ -52,7 +52,7 @@ class ServedProcess:
         self.secret = SIGNING_SECRET
         self.sandbox = store
         self._log = log.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=str(ROOT),
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=str(log.parent),  # no stray .env
                                      env={**env, "PORT": str(self.port)}, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:

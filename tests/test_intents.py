@@ -547,3 +547,15 @@ def test_codec_round_trips(intent: i.Intent) -> None:
                  st.tuples(ids, st.sampled_from(FLAGS), st.booleans()).map(lambda t: SetFlag(*t))))
 def test_menu_values_fit_a_select_option(intent: i.Intent) -> None:
     assert len(encode(intent)) <= 150  # Slack's static_select option value limit
+
+
+def test_history_takes_a_page_typed_or_on_a_button():
+    from bot.intents import History, decode, encode, parse
+
+    assert parse("history jane@example.com") == History("jane@example.com", 1)
+    assert parse("history #12 page 3") == History(12, 3)
+    assert "page must be a number" in parse("history jane@example.com page two").reason
+    assert "one customer at a time" in parse("history a@example.com b@example.com").reason
+    assert encode(History(12)) == "hist:12"  # buttons made before paging still decode
+    assert decode("hist:12") == History(12) and decode("hist:a@example.com:4") == History("a@example.com", 4)
+    assert decode("hist:12:1") is None and decode("hist:12:0") is None and decode("hist:12:x") is None

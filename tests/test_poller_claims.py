@@ -70,3 +70,35 @@ def test_three_pollers_at_once_post_each_applicant_once(service, state_url):
     assert not errors
     assert channel.emails() == ["carol@example.com", "grace@example.com"]
     assert {pollers[0].ledger.waiting_for(cid).ts != "" for cid in (CAROL, GRACE)} == {True}
+
+
+def test_everything_restarted_on_an_empty_data_dir_keeps_history_and_posts_nobody_again(sandbox, pg_url, tmp_path):
+    """A host whose disk is new at every restart, with DATABASE_URL: nothing is lost."""
+    from bot import intents as i
+    from bot.config import load_settings
+    from bot.guard import Actor
+    from bot.runtime import build_runtime
+
+    def runtime(data_dir: str) -> Any:
+        return build_runtime(load_settings(
+            data_dir=tmp_path / data_dir, database_url=pg_url, BOT_ADMINS="UADMIN", BOT_AGENTS="",
+            threedcart_api_url=sandbox.url, threedcart_secure_url=sandbox.secure_url,
+            threedcart_private_key=sandbox.private_key, threedcart_token=sandbox.token,
+            store_requests_per_second=1000.0, store_timeout_seconds=3.0,
+        ))
+
+    channel = Channel()
+    first = runtime("disk-1")
+    Poller(first.desk, channel).poll_once()
+    assert "now disabled" in first.desk.handle(i.parse("disable jane@example.com"), Actor("UADMIN", "alice")).text
+    first.close()
+
+    again = runtime("disk-2")  # a new, empty DATA_DIR
+    try:
+        assert not (tmp_path / "disk-2" / "customer-bot.sqlite3").exists()
+        Poller(again.desk, channel).poll_once()
+        assert channel.emails() == ["carol@example.com", "grace@example.com"]  # nobody posted again
+        history = again.desk.handle(i.parse("history jane@example.com"), Actor("UADMIN", "alice"))
+        assert any("@alice · disable: enabled → disabled" in line for line in history.cards[0].lines)
+    finally:
+        again.close()

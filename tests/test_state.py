@@ -3,8 +3,12 @@ applicants, migrations — including a SQLite file written by the first version 
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -18,6 +22,8 @@ from bot.state.schema import metadata
 from bot.state.seen import SeenKeys
 from bot.state.trail import CHANGES, AuditLog
 from bot.store.models import Customer
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def customer(cid: int, group_id: int = 2, email: str = "") -> Customer:
@@ -287,3 +293,35 @@ def test_poll_state_and_first_seen(state_db):
     first = book.first_seen([customer(1), customer(2, group_id=3)])
     again = book.first_seen([customer(1), customer(2, group_id=3)])
     assert first == again and set(first) == {1, 2}
+
+
+# ---------------------------------------------------------------------------- the command line
+
+
+def run_bot(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    keep = {k: v for k, v in os.environ.items() if not k.upper().startswith(("DATABASE_URL", "DATA_DIR", "THREEDCART_"))}
+    return subprocess.run([sys.executable, "-m", "bot", *args], env={**keep, **env}, cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_db_upgrade_migrates_an_old_file_and_says_where(tmp_path):
+    write_old_file(tmp_path / "data")
+    done = run_bot("db", "upgrade", env={"DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"sqlite database at revision {migrate.head()} (newest: {migrate.head()})"
+    assert AuditLog(Database(tmp_path / "data", migrate=False)).get(1).action == "move"
+
+
+def test_db_upgrade_on_postgresql_from_a_heroku_style_url(pg_url, tmp_path):
+    heroku = pg_url.replace("postgresql://", "postgres://", 1)
+    done = run_bot("db", "upgrade", env={"DATABASE_URL": heroku, "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"postgresql database at revision {migrate.head()}")
+
+
+def test_an_unreachable_database_is_one_line_naming_the_variable(tmp_path):
+    url = "postgresql://bot:hunter2secret@127.0.0.1:1/nowhere"
+    done = run_bot("db", "upgrade", env={"DATABASE_URL": url, "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "DATABASE_URL" in done.stderr and "hunter2secret" not in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr

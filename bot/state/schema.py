@@ -2,7 +2,7 @@
 
 This is what the running code reads and writes; the Alembic revisions in ``migrations/versions``
 are how a database gets there. A change to a table here needs a new revision (see
-``migrations/README``); the test ``test_schema_matches_migrations`` compares the two.
+``migrations/README.md``); the test ``test_schema_matches_migrations`` compares the two.
 
 Times are stored as ISO 8601 text in UTC (``2026-12-03T16:20:00+00:00``): the format the first
 version of the bot wrote, it sorts as text and reads back the same on both engines.
