@@ -69,6 +69,12 @@ class Observed:
     withdrawn: list[Application] = field(default_factory=list)
 
 
+def draft(customer: Customer, *, origin: str = "poll") -> Application:
+    """An application as it would be opened now, not stored (previews and tests of the wording)."""
+    return Application(id=0, customer_id=customer.id, group_id=customer.group_id, email=customer.email,
+                       state="waiting", origin=origin, first_seen=utc_now(), record=record_of(customer))
+
+
 def record_of(customer: Customer) -> dict[str, Any]:
     data = asdict(customer)
     return {k: data[k] for k in _CUSTOMER_FIELDS if k not in ("id",)}
@@ -271,4 +277,4 @@ def _application(row: Any) -> Application:
     )
 
 
-__all__ = ["Application", "CLAIM_TIMEOUT", "DECIDED", "Ledger", "Observed", "STATES"]
+__all__ = ["Application", "CLAIM_TIMEOUT", "DECIDED", "Ledger", "Observed", "STATES", "draft", "record_of"]
