@@ -83,6 +83,12 @@ class Poller:
 
     def run(self, interval: float, stop: threading.Event) -> None:
         """Poll every ``interval`` seconds until ``stop`` is set; store trouble is logged, not fatal."""
+        try:
+            off = self.desk.rule.off_reason()
+        except StoreError:
+            off = None
+        if off is not None:
+            log.warning("approvals are off on this store, so the poller posts nothing: %s", off)
         while not stop.is_set():
             try:
                 result = self.poll_once()

@@ -134,7 +134,7 @@ class Approvals:
     # ------------------------------------------------------------------ Approve all
 
     def approve_all(self, intent: i.ApproveAll, actor: Actor) -> Reply:
-        from .desk import Card as _Card, _plural, apply_change, diff, display_name
+        from .desk import _plural, apply_change, diff, display_name
 
         self.desk._require(actor, Role.ADMIN, "approve or deny wholesale applicants", "approve")
         reason = self.rule.off_reason()
@@ -180,7 +180,7 @@ class Approvals:
         if approved:
             self.desk._announce(f"{actor.label} approved {_plural(len(approved), 'wholesale applicant')}: "
                                 + ", ".join(c.email for c in approved))
-        card = _Card(title="Approve all", lines=tuple(lines), key="approve-all")
+        card = Card(title="Approve all", lines=tuple(lines), key="approve-all")
         return Reply(text=notices[0].text, cards=(card,), notices=tuple(notices), replace=True, public=False)
 
     # ------------------------------------------------------------------ the rule on other paths

@@ -55,7 +55,6 @@ FLAG_VERBS: dict[Flag, tuple[str, str]] = {
 }
 FLAG_FIELD_LABELS: dict[Flag, str] = {"enabled": "Account", "mail_list": "Mailing list"}
 FLAG_SETTING_NAMES: dict[Flag, str] = {"enabled": "account enabled/disabled", "mail_list": "mailing list"}
-APPROVAL_ACTIONS = ("approve", "deny")
 
 
 class Missing(NotFound):
@@ -254,6 +253,7 @@ class Desk:
         total = self.service.count_members(group.id)
         page, pages = _clamp_page(intent.page, total, MEMBERS_PAGE)
         members = self.service.group_members(group.id, limit=MEMBERS_PAGE, page=page) if total else []
+        self.approvals.seen(members, "members")
         lines = [member_line(c) for c in members] or ["No customers in this group."]
         card = Card(
             title=f"{group.name}: {_plural(total, 'customer')}",
@@ -379,10 +379,6 @@ class Desk:
 
     def _do_approveall(self, intent: i.ApproveAll, actor: Actor) -> Reply:
         return self.approvals.approve_all(intent, actor)
-
-    def is_pending(self, customer: Customer) -> bool:
-        """Has a waiting application in the ledger (see ``bot/applicants.py`` for who applies)."""
-        return self.ledger.waiting_for(customer.id) is not None
 
     def _decided_reply(self, customer: Customer, text: str, *, level: str = "info",
                        application: Application | None = None) -> Reply:
