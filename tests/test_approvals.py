@@ -436,3 +436,18 @@ def test_by_group_on_a_store_without_enabled(tmp_path):
     assert backend.customers[CAROL].group_id == 1
     assert "Denied by @alice" in desk.handle(i.Deny(BOB), ADMIN).text and backend.customers[BOB].group_id == 0
     assert pending_emails(desk) == []
+
+
+def test_approve_all_by_group_on_a_store_without_bulk_update(tmp_path):
+    backend = FakeBackend(capabilities=BIGCOMMERCE_LIKE)
+    backend.add_customers(5, group_id=2)
+    desk = Desk(CustomerService(backend), Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path)),
+                applicant_group="Wholesale", approved_group="VIP")
+    reply = desk.handle(Pending(), ADMIN)
+    button = next(b for c in reply.cards for b in c.actions if b.label == "Approve all 7")
+    backend.calls.clear()
+    approved = desk.handle(button.intent, ADMIN)
+    assert "Approved 7 applicants" in approved.text
+    assert {c.group_id for c in backend.customers.values() if c.email.startswith("bulk")} == {1}
+    # a fresh read of what changed, then the batch: one PUT per customer inside update_customers
+    assert dict(backend.calls) == {"all_customers": 1, "update_customers": 1}
