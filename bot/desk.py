@@ -112,8 +112,8 @@ class Desk:
         self._decision_listeners: list[Callable[[Customer, Reply], None]] = []
         self._locks = [threading.Lock() for _ in range(64)]
         self.writes = WriteAhead(audit)
-        # The application ledger shares the audit trail's database unless given its own.
-        self.ledger = ledger if ledger is not None else Ledger(audit._db)
+        # The application ledger (the runtime passes it); tests may let it share the trail's database.
+        self.ledger = ledger if ledger is not None else Ledger(audit._db)  # noqa: SLF001
         self.rule = ApplicantRule(service, applicant_group=applicant_group, approved_group=approved_group,
                                   deny_group_id=deny_group_id)
         self.feed = ApplicationFeed(service, self.ledger, self.rule, clock=clock)

@@ -17,6 +17,7 @@ from .db import Database, SeenKeys
 from .desk import Desk
 from .guard import Guard
 from .settle import Settler, start_settling
+from .state.applications import Ledger
 from .store.connect import StoreConnection, connect
 
 
@@ -52,7 +53,7 @@ def build_runtime(settings: Settings) -> Runtime:
         store.service, guard, audit,
         deny_group_id=settings.deny_group_id,
         undo_window=timedelta(minutes=settings.undo_minutes),
-        applicant_group=settings.applicant_group, approved_group=settings.approved_group,
+        ledger=Ledger(db), applicant_group=settings.applicant_group, approved_group=settings.approved_group,
     )
     # A live writer is done with the store within its time budget; older unsettled rows are orphans.
     settler = Settler(store.service, audit, grace=timedelta(seconds=2 * settings.store_timeout_seconds + 5))
