@@ -23,7 +23,7 @@ from .applicants import ApplicantRule, ApplicationFeed
 from .guard import Actor, Role
 from .reply import Card, Notice, Reply
 from .state.applications import Application, Ledger
-from .store.errors import NotFound, StoreError
+from .store.errors import GroupLookupError, NotFound, StoreError
 from .store.models import Customer, CustomerChange, CustomerGroup
 
 if TYPE_CHECKING:  # the desk imports this module
@@ -221,6 +221,21 @@ class Approvals:
             return (f" {group.name} needs approval; {display_name(after)}'s account is enabled, so this is not an "
                     "application — they can order at once.")
         return f" {group.name} needs approval and the account is disabled."
+
+    def group_role(self, group: CustomerGroup) -> str:
+        """What a group means for approvals, for the group list ("" when nothing)."""
+        if self.rule.by_group:
+            try:
+                if group.id == self.rule.applicant_group().id:
+                    return "applicants (APPLICANT_GROUP)"
+                if self.rule.approved_group_text is not None and group.id == self.rule.approved_group().id:
+                    return "approved applicants go here (APPROVED_GROUP)"
+            except (StoreError, GroupLookupError):
+                return ""
+            return ""
+        if self.rule.capabilities.has_enabled:  # approval = enabling: a 3dcart-style group setting
+            return "auto-approve" if group.auto_approve else "needs approval"
+        return ""
 
     def seen(self, customers: list[Customer], source: str) -> None:
         """Remember customers seen enabled (never new applicants). A failure only logs."""

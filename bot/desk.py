@@ -235,8 +235,9 @@ class Desk:
             parts = [f"{g.name} (#{g.id})"]
             if g.id in counts:
                 parts.append(_plural(counts[g.id], "member"))
-            if self.capabilities.has_enabled:  # approval = enabling: a 3dcart-style group setting
-                parts.append("auto-approve" if g.auto_approve else "needs approval")
+            role = self.approvals.group_role(g)
+            if role:
+                parts.append(role)
             lines.append(" · ".join(parts))
         if not lines:
             lines.append("The store has no customer groups yet.")

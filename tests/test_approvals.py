@@ -436,6 +436,9 @@ def test_by_group_on_a_store_without_enabled(tmp_path):
     assert backend.customers[CAROL].group_id == 1
     assert "Denied by @alice" in desk.handle(i.Deny(BOB), ADMIN).text and backend.customers[BOB].group_id == 0
     assert pending_emails(desk) == []
+    groups = desk.handle(i.ListGroups(), ADMIN).cards[0].lines
+    assert any(line.startswith("Wholesale (#2)") and "applicants (APPLICANT_GROUP)" in line for line in groups)
+    assert any(line.startswith("VIP (#1)") and "APPROVED_GROUP" in line for line in groups)
 
 
 def test_approve_all_by_group_on_a_store_without_bulk_update(tmp_path):
