@@ -2,9 +2,10 @@
 
 Setup: 100 disabled customers seeded into Wholesale (group 2, which does not auto-approve). The
 demo data's Carol (also a pending Wholesale applicant) is counted, so N = 101; Grace (pending in
-Distributors, group 4) is set aside — enabled through the store API before the bot starts — so
-every applicant is in one group, which is the case the ≤ 2 target describes (one fresh read of
-that group + one bulk PUT).
+Distributors, group 4) is set aside — enabled through the store API before the bot starts. The
+target is ≤ 3: a fresh read of the customers changed since the last look (the 101 applicants
+registered today: one page, plus one request that confirms its end, since a store may cap a
+page below the 300 asked) + one bulk PUT, whatever the size of the group.
 
 As a user would: ``/customer pending`` once (this warms the group list and the pending list),
 then the sandbox counters are reset and the "Approve all N" button of that reply is clicked via
@@ -28,7 +29,7 @@ from .harness import (
 APPLICANTS = 100
 WHOLESALE = 2
 GRACE = 7
-TARGET = 2
+TARGET = 3
 
 
 def _seed(sandbox: SandboxStore, ids: list[int]) -> None:

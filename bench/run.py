@@ -25,7 +25,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # ``python bench/run.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import ack, approve, cache, memory, multi, search, throughput, warm  # noqa: E402
+from bench import ack, approve, cache, ledger, memory, multi, search, throughput, warm  # noqa: E402
 from bench.harness import ROOT, SERVED_MODES, Options, Result, Row  # noqa: E402
 
 BENCHMARKS = {
@@ -33,6 +33,7 @@ BENCHMARKS = {
     "cache": cache.run,
     "warm": warm.run,
     "approve": approve.run,
+    "ledger": ledger.run,
     "memory": memory.run,
     "throughput": throughput.run,
     "multi": multi.run,

@@ -1,15 +1,15 @@
-"""New wholesale applicants come to the team: find them cheaply, post each one once.
+"""New wholesale applications come to the team: found cheaply, each posted once.
 
-A *pending applicant* is a customer with ``Enabled: false`` in a group whose ``AutoApprove`` is
-false. The poller asks the store only for customers changed recently (``lastupdatestart``),
-not for every customer, and remembers in the state database (``bot/state/posted.py``) which
-applications it has posted, so "once" holds across restarts, several poller processes and
-several hosts: a post is *claimed* by inserting a row under a unique index before anything is
-sent to Slack, and a claim whose post never happened is retried after a timeout.
+Who is an applicant is decided in ``bot/applicants.py`` and remembered in the application
+ledger (``bot/state/applications.py``). One poll = one ledger refresh (the first ever reads the
+groups that need approval once; afterwards one store request for the customers changed since
+the last refresh, whatever the group sizes) + one post per new application.
 
-Why the look-back window is a day and not "since the last poll": 3dcart filters on its own
-store-local clock, whose time zone the bot cannot know. A window that wide covers any zone,
-and the posted-applications table makes the overlap harmless.
+"Once" holds across restarts, several poller processes and several hosts: a post is *claimed*
+on the application's row before anything is sent to Slack, and a claim whose post never happened
+(the poller died in between) is taken over after the claim timeout. A post that failed is tried
+again on the next poll. An application withdrawn in the store (enabled or moved there) gets its
+posted message updated, so nobody clicks on a stale Approve.
 """
 
 from __future__ import annotations
@@ -17,85 +17,78 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
 
 from .desk import Desk
 from .reply import Reply
-from .state.posted import Application, ApplicationBook, PostedMessage
+from .state.applications import Application, Ledger
+from .state.posted import PostedMessage
 from .store.errors import StoreError
-from .store.models import Customer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Application", "ApplicationBook", "PollResult", "Poller", "PostedMessage", "start_background_poller"]
-
-LOOK_BACK = timedelta(hours=26)
+__all__ = ["Application", "PollResult", "Poller", "PostedMessage", "start_background_poller"]
 
 Post = Callable[[Reply], "PostedMessage | None"]
 """Sends a Reply to the approvals channel; answers where it went, or None when it failed."""
+Update = Callable[[Application, Reply], None]
+"""Replaces a posted message (``application.channel`` / ``ts``) with a Reply."""
 
 
 @dataclass
 class PollResult:
-    posted: list[Customer]
-    closed: list[int]
-    failed: list[Customer]
+    posted: list[Application] = field(default_factory=list)
+    closed: list[Application] = field(default_factory=list)
+    """Applications withdrawn in the store (enabled, moved) that this poll noticed."""
+    failed: list[Application] = field(default_factory=list)
+
+    @property
+    def closed_ids(self) -> list[int]:
+        return [a.customer_id for a in self.closed]
 
 
 class Poller:
-    """One poll = one cheap store query + one post per new applicant."""
-
-    def __init__(self, desk: Desk, book: ApplicationBook, post: Post, *,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(self, desk: Desk, post: Post, *, update: Update | None = None, ledger: Ledger | None = None) -> None:
         self.desk = desk
-        self.book = book
+        self.ledger = ledger if ledger is not None else desk.ledger
         self.post = post
-        self._clock = clock
+        self.update = update
 
     def poll_once(self) -> PollResult:
-        service = self.desk.service
-        # A full scan of the pending groups on the first poll, and after any failed post (a
-        # failed applicant may not show up among recent changes again); recent changes otherwise.
-        # A claim left by a poller that died before posting is only found by a full scan.
-        full_scan = self.book.get_state("last_full_scan") is None or self.book.has_stale_claims()
-        started = self._clock()
-        if full_scan:
-            changed = service.pending_applicants(fresh=True)
-        else:
-            changed = service.changed_since(started - LOOK_BACK)
-        result = PollResult([], [], [])
-        for customer in changed:
-            if self.desk.is_pending(customer):
-                self._post_new(customer, result)
-            elif self.book.close(customer.id) is not None:
-                result.closed.append(customer.id)
-        if result.failed:
-            self.book.clear_state("last_full_scan")
-        elif full_scan:
-            self.book.set_state("last_full_scan", started.isoformat())
+        observed = self.desk.feed.refresh()
+        result = PollResult(closed=list(observed.withdrawn))
+        for application in observed.withdrawn:
+            if application.ts and self.update is not None:
+                try:
+                    self.update(application, self.desk.approvals.withdrawn_reply(application))
+                except Exception:  # noqa: BLE001 — a stale message is not fatal
+                    log.exception("updating the message of withdrawn application %s failed", application.id)
+        for application, token in self.ledger.claim_unposted():
+            self._post(application, token, result)
         return result
 
-    def _post_new(self, customer: Customer, result: PollResult) -> None:
-        application_id = self.book.claim(customer)
-        if application_id is None:
-            return
-        reply = self.desk.applicant_reply(customer)
+    def _post(self, application: Application, token: str, result: PollResult) -> None:
         try:
-            message = self.post(reply)
+            message = self.post(self.desk.applicant_reply(application))
         except Exception:  # noqa: BLE001 — a failed post is retried on the next poll
-            log.exception("posting applicant %s failed", customer.id)
+            log.exception("posting application %s failed", application.id)
             message = None
         if message is None:
-            self.book.release(application_id)
-            result.failed.append(customer)
+            self.ledger.release(application.id, token)
+            result.failed.append(application)
             return
-        if not self.book.posted(application_id, message):  # only after a claim timeout shorter than a post
-            log.warning("applicant %s was posted by another poller too (its claim was taken over)", customer.id)
-        result.posted.append(customer)
+        if not self.ledger.posted(application.id, message):  # only after a claim timeout shorter than a post
+            log.warning("application %s was posted by another poller too (its claim was taken over)", application.id)
+        result.posted.append(application)
 
     def run(self, interval: float, stop: threading.Event) -> None:
         """Poll every ``interval`` seconds until ``stop`` is set; store trouble is logged, not fatal."""
+        try:
+            off = self.desk.rule.off_reason()
+        except StoreError:
+            off = None
+        if off is not None:
+            log.warning("approvals are off on this store, so the poller posts nothing: %s", off)
         while not stop.is_set():
             try:
                 result = self.poll_once()

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     audit_channel: str | None = None
     deny_group_id: int = Field(default=0, ge=0, le=2**31 - 1)
     cache_ttl_seconds: float = Field(default=60.0, ge=0, le=86_400, allow_inf_nan=False)
+    applicant_group: str | None = None
+    """Approvals by group (any store): the group applicants join, name or id."""
+    approved_group: str | None = None
+    """Where Approve moves an applicant when APPLICANT_GROUP is set (name or id)."""
     data_dir: Path = Path("./data")
     database_url: SecretStr | None = None
     settle_seconds: float = Field(default=120.0, ge=0)
@@ -112,7 +116,7 @@ class Settings(BaseSettings):
     redis_ssl_ca_certs: str | None = None
 
     @field_validator(
-        "approvals_channel", "audit_channel",
+        "approvals_channel", "audit_channel", "applicant_group", "approved_group",
         "threedcart_secure_url", "threedcart_private_key", "threedcart_token",
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "database_url", "redis_url",
         "redis_ssl_ca_certs", "bigcommerce_store_hash", "bigcommerce_access_token", "bigcommerce_api_url",

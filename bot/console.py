@@ -57,7 +57,7 @@ DEFAULT_USER = "UCONSOLE"
 DEFAULT_NAME = "console"
 ROLE_BY_NAME: dict[str, Role] = {"admin": Role.ADMIN, "agent": Role.AGENT, "viewer": Role.VIEWER}
 ROLE_WORDS: dict[Role, str] = {
-    Role.ADMIN: "look up, move, enable/disable, (un)subscribe, see history, undo, delete, approve/deny",
+    Role.ADMIN: "look up, move, enable/disable, (un)subscribe, see history, undo, delete, approve/deny/dismiss",
     Role.AGENT: "look up, move, enable/disable, (un)subscribe, see history, undo",
     Role.VIEWER: "look customers up (changes are refused)",
 }

@@ -33,6 +33,9 @@ from .store.identity import same_customer
 from .store.models import RETAIL, Customer, CustomerChange, CustomerGroup, Flag
 from .store.service import CustomerService
 from .writeahead import Gone, TrailDown, WriteAhead, failure  # noqa: F401 — failure: kept importable here
+from .applicants import ApplicantRule, ApplicationFeed
+from .decisions import NOTES_MAX, Approvals
+from .state.applications import DECIDED, Application, Ledger
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,6 @@ FLAG_VERBS: dict[Flag, tuple[str, str]] = {
 }
 FLAG_FIELD_LABELS: dict[Flag, str] = {"enabled": "Account", "mail_list": "Mailing list"}
 FLAG_SETTING_NAMES: dict[Flag, str] = {"enabled": "account enabled/disabled", "mail_list": "mailing list"}
-APPROVAL_ACTIONS = ("approve", "deny")
 
 
 class Missing(NotFound):
@@ -100,9 +102,11 @@ class Desk:
         deny_group_id: int = 0,
         undo_window: timedelta = timedelta(minutes=15),
         clock: Callable[[], datetime] = utc_now,
-        first_seen: Callable[[list[Customer]], dict[int, datetime]] | None = None,
         locks: Locks | None = None,
         banner: str = "",
+        ledger: Ledger | None = None,
+        applicant_group: str | None = None,
+        approved_group: str | None = None,
     ) -> None:
         self.service = service
         self.guard = guard
@@ -110,7 +114,6 @@ class Desk:
         self.deny_group_id = deny_group_id
         self.undo_window = undo_window
         self._clock = clock
-        self._first_seen = first_seen
         self._subscribers: list[Callable[[str], None]] = []
         self._decision_listeners: list[Callable[[Customer, Reply], None]] = []
         self._locks: Locks = locks if locks is not None else LocalLocks()
@@ -121,6 +124,12 @@ class Desk:
         self._undoable: dict[str, deque[int]] = {}
         """Per user id, their latest undoable changes (audit ids, newest last), for typed ``undo``."""
         self._undoable_lock = threading.Lock()
+        # The application ledger (the runtime passes it); tests may let it share the trail's database.
+        self.ledger = ledger if ledger is not None else Ledger(audit._db)  # noqa: SLF001
+        self.rule = ApplicantRule(service, applicant_group=applicant_group, approved_group=approved_group,
+                                  deny_group_id=deny_group_id)
+        self.feed = ApplicationFeed(service, self.ledger, self.rule, clock=clock)
+        self.approvals = Approvals(self, self.ledger, self.rule, self.feed)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -145,12 +154,13 @@ class Desk:
         """
         self._decision_listeners.append(callback)
 
-    def applicant_reply(self, customer: Customer) -> Reply:
-        """The approvals-channel message for a new applicant."""
+    def applicant_reply(self, application: Application) -> Reply:
+        """The approvals-channel message for a new application."""
+        customer = application.customer
         group = self.service.group_name(customer.group_id)
-        text = f"New wholesale applicant: {display_name(customer)} ({customer.email}) is waiting to join {group}."
-        since = self._waiting_since([customer])
-        card = self.applicant_card(customer, since=since.get(customer.id))
+        found = " (found waiting when the bot first looked)" if application.origin == "first start" else ""
+        text = f"New wholesale applicant: {display_name(customer)} ({customer.email}) is waiting to join {group}{found}."
+        card = self.applicant_card(customer, application=application)
         return self.with_banner(Reply(text=text, cards=(card,), notices=(Notice("info", text),), public=True))
 
     def with_banner(self, reply: Reply) -> Reply:
@@ -218,6 +228,7 @@ class Desk:
             if customer is None:
                 notices.append(Notice("warn", f"No customer with the address {who}."))
             else:
+                self.approvals.seen([customer], "lookup")
                 cards.append(self.customer_card(customer, actor))
         if len(emails) > SHORTCUT_MAX:
             what = "addresses" if all(isinstance(e, str) for e in emails) else "customers named"
@@ -264,8 +275,9 @@ class Desk:
             parts = [f"{g.name} (#{g.id})"]
             if g.id in counts:
                 parts.append(_plural(counts[g.id], "member"))
-            if self.capabilities.has_enabled:  # approval = enabling: a 3dcart-style group setting
-                parts.append("auto-approve" if g.auto_approve else "needs approval")
+            role = self.approvals.group_role(g)
+            if role:
+                parts.append(role)
             lines.append(" · ".join(parts))
         if not lines:
             lines.append("The store has no customer groups yet.")
@@ -287,6 +299,7 @@ class Desk:
         total = self.service.count_members(group.id)
         page, pages = _clamp_page(intent.page, total, MEMBERS_PAGE)
         members = self.service.group_members(group.id, limit=MEMBERS_PAGE, page=page) if total else []
+        self.approvals.seen(members, "members")
         lines = [member_line(c) for c in members] or ["No customers in this group."]
         card = Card(
             title=f"{group.name}: {_plural(total, 'customer')}",
@@ -318,24 +331,7 @@ class Desk:
         return Reply(text=title, cards=(card,))
 
     def _do_pending(self, intent: i.Pending, actor: Actor) -> Reply:
-        applicants = self.service.pending_applicants()
-        if not applicants:
-            return Reply.notice("ok", "No wholesale applicants are waiting for approval.", replace=True)
-        page, pages = _clamp_page(intent.page, len(applicants), PENDING_PAGE)
-        shown = applicants[(page - 1) * PENDING_PAGE: page * PENDING_PAGE]
-        since = self._waiting_since(shown)
-        may_decide = self.guard.allows(actor, Role.ADMIN)  # only they see this answer: no buttons they can't use
-        cards = [self.applicant_card(c, since=since.get(c.id), decided=not may_decide) for c in shown]
-        actions = list(pager(page, pages, i.Pending))
-        if len(applicants) > 1 and may_decide:
-            actions.append(approve_all_button(applicants, shown))
-        cards.append(Card(
-            title=f"{_plural(len(applicants), 'applicant')} waiting",
-            actions=tuple(actions),
-            footer=f"Page {page} of {pages}" if pages > 1 else "",
-            key="pending",
-        ))
-        return Reply(text=f"{_plural(len(applicants), 'wholesale applicant')} waiting for approval", cards=tuple(cards))
+        return self.approvals.pending(intent, actor)
 
     # ------------------------------------------------------------------ writes on one customer
 
@@ -351,8 +347,9 @@ class Desk:
                 return self._card_reply(customer, actor, "info", f"{display_name(customer)} is already in {group.name}. Nothing changed.")
             old = self.service.group_name(customer.group_id)
             done = self._write(actor, "move", customer, CustomerChange(customer.id, group_id=group.id))
+        note = self.approvals.move_note(group, done.after)
         return self._card_reply(
-            done.after, actor, "ok", f"Moved {display_name(customer)} from {old} to {group.name}.",
+            done.after, actor, "ok", f"Moved {display_name(customer)} from {old} to {group.name}.{note}",
             undo=done.entry_id,
         )
 
@@ -367,7 +364,11 @@ class Desk:
                 self._record(actor, verb, customer, "no-op", detail=f"already {state}")
                 return self._card_reply(customer, actor, "info", wording.flag_already(display_name(customer), intent.flag, intent.value))
             change = CustomerChange(customer.id, **{intent.flag: intent.value})
-            done = self._write(actor, verb, customer, change)
+            application = self.approvals.enabling(actor, customer, change)  # enabling an applicant approves
+            done = self._write(actor, "approve" if application else verb, customer, change)
+        if application is not None:
+            text = self.approvals.approved_by_write(application, actor, done.after, "by enabling the account")
+            return self._card_reply(done.after, actor, "ok", text)
         return self._card_reply(done.after, actor, "ok", wording.flag_now(display_name(customer), intent.flag, intent.value),
                                 undo=done.entry_id)
 
@@ -412,7 +413,12 @@ class Desk:
                     f"Can't undo: {display_name(customer)} was changed since "
                     f"(now {describe({k: current[k] for k in entry.after}, self.service.group_name)}). Nothing changed.",
                 )
-            done = self._write(actor, "undo", customer, change_from(customer.id, entry.before), undoes=entry.id)
+            change = change_from(customer.id, entry.before)
+            application = self.approvals.enabling(actor, customer, change)  # an Undo that enables an applicant
+            done = self._write(actor, "undo", customer, change, undoes=entry.id)
+        if application is not None:
+            text = self.approvals.approved_by_write(application, actor, done.after, "by Undo")
+            return self._card_reply(done.after, actor, "ok", text)
         return self._card_reply(done.after, actor, "ok", wording.undone(display_name(customer), entry.before, self.service.group_name))
 
     def _do_undolatest(self, intent: i.UndoLatest, actor: Actor) -> Reply:
@@ -434,93 +440,20 @@ class Desk:
     # ------------------------------------------------------------------ approvals
 
     def _do_approve(self, intent: i.Approve, actor: Actor) -> Reply:
-        return self._decide(intent.who, actor, approve=True)
+        return self.approvals.decide(intent.who, actor, approve=True)
 
     def _do_deny(self, intent: i.Deny, actor: Actor) -> Reply:
-        return self._decide(intent.who, actor, approve=False)
+        return self.approvals.decide(intent.who, actor, approve=False)
 
-    def _decide(self, who: i.Who, actor: Actor, *, approve: bool) -> Reply:
-        action = "approve" if approve else "deny"
-        self._require(actor, Role.ADMIN, "approve or deny wholesale applicants", action, who)
-        try:
-            with self._fresh(who) as customer:
-                group = self.service.group(customer.group_id)
-                if not self.is_pending(customer, group):
-                    self._record(actor, action, customer, "no-op", detail="not pending")
-                    return self._decided_reply(customer, self._no_longer_pending(customer))
-                if approve:
-                    change = CustomerChange(customer.id, enabled=True)
-                else:
-                    change = CustomerChange(customer.id, group_id=self.deny_group_id, enabled=True)
-                done = self._write(actor, action, customer, change)
-        except NotFound:
-            self._record_missing(actor, action, who)
-            return Reply.notice("info", "That applicant no longer exists in the store.", replace=True)
-        if approve:
-            text = f"Approved by {actor.label}: {display_name(customer)} is now an enabled {group.name if group else 'group'} customer."
-        else:
-            text = (f"Denied by {actor.label}: {display_name(customer)} was moved to "
-                    f"{self.service.group_name(self.deny_group_id)} and can shop at retail prices.")
-        reply = self._decided_reply(done.after, text, level="ok")
-        self._tell_decision(done.after, reply)
-        return reply
+    def _do_dismiss(self, intent: i.Dismiss, actor: Actor) -> Reply:
+        return self.approvals.dismiss(intent, actor)
 
     def _do_approveall(self, intent: i.ApproveAll, actor: Actor) -> Reply:
-        self._require(actor, Role.ADMIN, "approve or deny wholesale applicants", "approve")
-        wanted = set(intent.ids)
-        # Re-read only the groups the batch was last seen in (all groups if any is unknown):
-        # someone who moved group since is simply not found there, and left alone.
-        seen = [self.service.peek(cid) for cid in wanted]
-        in_groups = {c.group_id for c in seen if c is not None} if all(seen) else None
-        with self._locked(wanted):
-            fresh = self.service.pending_applicants(fresh=True, in_groups=in_groups)
-            pending = {c.id: c for c in fresh if c.id in wanted}
-            if not pending:
-                return Reply.notice("info", "None of those applicants is still pending. Nothing changed.", replace=True)
-            batch = list(pending.values())
-            with self._sending(actor, "approve", batch, before=[{"enabled": False}] * len(batch),
-                               after=[{"enabled": True}] * len(batch), detail="approve all", settle_done=False) as sent:
-                results = self.service.update_many([CustomerChange(c.id, enabled=True) for c in batch])
-        by_id = {r.record_id: r for r in results}
-        approved, failed = [], []
-        for index, customer in enumerate(batch):
-            result = by_id.get(customer.id)
-            if result is not None and result.ok:
-                approved.append(customer)
-                sent.settle(index, "done")
-                after = replace(customer, enabled=True)
-                self._tell_decision(after, self._decided_reply(after, f"Approved by {actor.label} (approve all).", level="ok"))
-            else:
-                failed.append((customer, result.message if result else "no answer for this record"))
-                sent.settle(index, "failed", detail=(result.message if result else "no result"))
-        skipped = len(wanted) - len(pending)
-        lines = [f"✓ {display_name(c)} ({c.email})" for c in approved]
-        lines += [f"✗ {display_name(c)} ({c.email}): {why}" for c, why in failed]
-        notices = [Notice("ok", f"Approved {_plural(len(approved), 'applicant')} (by {actor.label}).")]
-        if failed:
-            notices.append(Notice("error", f"{_plural(len(failed), 'applicant')} could not be approved — see the list."))
-        if skipped:
-            notices.append(Notice("info", f"{_plural(skipped, 'applicant')} were no longer pending and were left alone."))
-        if approved:
-            self._announce(f"{actor.label} approved {_plural(len(approved), 'wholesale applicant')}: "
-                           + ", ".join(c.email for c in approved))
-        card = Card(title="Approve all", lines=tuple(lines), key="approve-all")
-        return Reply(text=notices[0].text, cards=(card,), notices=tuple(notices), replace=True, public=False)
+        return self.approvals.approve_all(intent, actor)
 
-    def is_pending(self, customer: Customer, group: CustomerGroup | None = None) -> bool:
-        """Pending = disabled, in a group that does not auto-approve. Nothing else."""
-        group = group if group is not None else self.service.group(customer.group_id)
-        return (not customer.enabled) and group is not None and group.id != 0 and not group.auto_approve
-
-    def _no_longer_pending(self, customer: Customer) -> str:
-        last = self.audit.latest_done(customer.id, APPROVAL_ACTIONS)
-        if last is not None:
-            verb = "approved" if last.action == "approve" else "denied"
-            return f"{display_name(customer)} was already {verb} by {last.who} on {_when(last.at)}. Nothing changed."
-        return f"{display_name(customer)} is no longer pending (changed in the store). Nothing changed."
-
-    def _decided_reply(self, customer: Customer, text: str, *, level: str = "info") -> Reply:
-        card = self.applicant_card(customer, decided=True)
+    def _decided_reply(self, customer: Customer, text: str, *, level: str = "info",
+                       application: Application | None = None) -> Reply:
+        card = self.applicant_card(customer, decided=True, application=application)
         # Not public: typed as a command, the card would show personal data to the channel. A
         # click in the approvals channel still updates that message in place (chat.update).
         return Reply(text=text, cards=(card,), notices=(Notice(level, text),), replace=True)  # type: ignore[arg-type]
@@ -594,17 +527,22 @@ class Desk:
             key=f"d{customer.id}",
         )
 
-    def applicant_card(self, customer: Customer, *, decided: bool = False, since: datetime | None = None) -> Card:
+    def applicant_card(self, customer: Customer, *, decided: bool = False,
+                       application: Application | None = None) -> Card:
         fields = [
             Field("Email", customer.email),
             Field("Company", customer.company or "—"),
             Field("Group", self.service.group_name(customer.group_id)),
             *self._flag_fields(customer, ("enabled",)),
         ]
-        if customer.last_update:
-            fields.append(Field("Registered / updated", _stamp(customer.last_update)))
-        elif since is not None:
-            fields.append(Field("Waiting since", f"{_when(since)} (first seen by the bot)"))
+        if application is not None:
+            mark = " · found at first start" if application.origin == "first start" else ""
+            fields.append(Field("Applied", f"{_when(application.first_seen)} (first seen by the bot){mark}"))
+        if customer.comments.strip():
+            fields.append(Field("Store notes", _clip(customer.comments.strip(), NOTES_MAX)))
+        if application is not None and application.state in DECIDED and application.decided_at is not None:
+            fields.append(Field("Decision", f"{application.state} by {application.decided_by_name or 'someone'} "
+                                            f"at {_when(application.decided_at)}"))
         actions: tuple[Button, ...] = ()
         if not decided:
             actions = (
@@ -614,6 +552,11 @@ class Desk:
                     f"{display_name(customer)} will be moved to {self.service.group_name(self.deny_group_id)} "
                     "and can still shop at retail prices.",
                     "Deny", "Cancel",
+                )),
+                Button("Dismiss", i.Dismiss(customer.id), confirm=Confirm(
+                    "Dismiss this application?",
+                    f"{display_name(customer)} leaves the queue; their store account is not changed.",
+                    "Dismiss", "Cancel",
                 )),
             )
         return Card(title=display_name(customer), fields=tuple(fields), actions=actions, key=f"a{customer.id}")
@@ -657,6 +600,13 @@ class Desk:
                             f"or its ID. Groups: {names}.", markup=True)
 
     def _find(self, who: i.Who, *, fresh: bool = False) -> Customer:
+        """The customer a user named (see ``_lookup``), remembered as seen enabled when they are:
+        someone the bot has seen enabled is never a new wholesale applicant."""
+        customer = self._lookup(who, fresh=fresh)
+        self.approvals.seen([customer], "write" if fresh else "lookup")
+        return customer
+
+    def _lookup(self, who: i.Who, *, fresh: bool = False) -> Customer:
         """The customer a user named, or a NotFound whose message says what to do."""
         if isinstance(who, int):
             try:
@@ -692,6 +642,7 @@ class Desk:
         with self._sending(actor, action, [customer], before=[before_fields], after=[after_fields], undoes=undoes) as sent:
             self.service.update(change)
         entry_id = sent.ids[0]
+        self.approvals.seen([after], "write")
         if action in UNDOABLE:
             with self._undoable_lock:
                 self._undoable.setdefault(actor.user_id, deque(maxlen=UNDO_REMEMBERED)).append(entry_id)
@@ -758,16 +709,6 @@ class Desk:
         except StoreError:
             customer = None
         return (customer.id if customer else None), who
-
-    def _waiting_since(self, applicants: list[Customer]) -> dict[int, datetime]:
-        """When the bot first saw each applicant waiting (3dcart's records carry no dates)."""
-        if self._first_seen is None or not applicants:
-            return {}
-        try:
-            return self._first_seen(applicants)
-        except Exception:  # noqa: BLE001 — a missing date must not hide the applicants
-            log.exception("could not read when applicants were first seen")
-            return {}
 
     def _tell_decision(self, customer: Customer, reply: Reply) -> None:
         reply = self.with_banner(reply)

@@ -86,6 +86,13 @@ class Deny:
 
 
 @dataclass(frozen=True)
+class Dismiss:
+    """Take an application out of the queue without changing the store (admins)."""
+
+    who: Who
+
+
+@dataclass(frozen=True)
 class ApproveAll:
     ids: tuple[int, ...]
 
@@ -117,7 +124,7 @@ class Find:
 
 Intent = Union[
     Help, NotUnderstood, Lookup, Move, SetFlag, Delete, ListGroups, Members,
-    Pending, Approve, Deny, ApproveAll, History, Undo, UndoLatest, Find,
+    Pending, Approve, Deny, ApproveAll, History, Undo, UndoLatest, Find, Dismiss,
 ]
 
 
@@ -127,6 +134,7 @@ Intent = Union[
 COMMANDS: tuple[str, ...] = (
     "lookup", "move", "enable", "disable", "subscribe", "unsubscribe", "delete",
     "groups", "members", "pending", "approve", "deny", "history", "help", "undo", "find", "search",
+    "dismiss",
 )
 """Every command word ``parse`` knows (keywords are case-insensitive)."""
 
@@ -140,6 +148,7 @@ USAGE = """\
 `members Wholesale` (or `members Wholesale page 2`) - customers in a group
 `pending` (or `pending page 2`) - wholesale applications waiting for a decision
 `approve jane@example.com` / `deny jane@example.com` - decide an application
+`dismiss jane@example.com` - take an application out of the queue (the store is not changed)
 `history jane@example.com` (or `history jane@example.com page 2`) - changes the bot made to a customer
 `undo` - undo your own latest recent move, enable/disable or (un)subscribe (approve, deny and delete are final)
 `find Jane Doe` (or `search …`, or just `Jane Doe`) - find a customer by name (either order), company, phone number (`217 555 0101`) or part of the address (`@acme.com`)
@@ -568,6 +577,7 @@ _HANDLERS: dict[str, Handler] = {
     "pending": _parse_pending,
     "approve": _one_customer(Approve),
     "deny": _one_customer(Deny),
+    "dismiss": _one_customer(Dismiss),
     "history": _parse_history,
     "help": _parse_help,
     "undo": _parse_undo,
@@ -714,6 +724,8 @@ def _encode(intent: Intent) -> str:
             return f"appr:{_enc_who(who)}"
         case Deny(who):
             return f"deny:{_enc_who(who)}"
+        case Dismiss(who):
+            return f"dism:{_enc_who(who)}"
         case ApproveAll(ids):
             return "all:" + ",".join(_enc_int(i) for i in ids)
         case History(who, page):
@@ -892,6 +904,7 @@ _READERS: dict[str, Callable[[list[str]], Intent | None]] = {
     "pend": _read_pending,
     "appr": _read_who(Approve),
     "deny": _read_who(Deny),
+    "dism": _read_who(Dismiss),
     "all": _read_all,
     "hist": _read_history,
     "undo": _read_undo,

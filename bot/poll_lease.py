@@ -1,7 +1,7 @@
 """One active poller at a time, however many run: the poller works only while it holds the lease.
 
 Several processes may poll — ``python -m bot poll`` on two hosts, ``RUN_POLLER`` in every
-gunicorn worker. Posting each applicant once is the claim table's job (``approvals.py``); the
+gunicorn worker. Posting each applicant once is the ledger's job (``state/applications.py``); the
 lease (``state/locks.py``: Redis with an expiry, renewed at every poll) keeps the others idle
 so they do not spend the store's request budget on the same scan. Without Redis the lease is
 always held (one process, today's behaviour).
@@ -25,5 +25,5 @@ class LeasedPoller(Poller):
     def poll_once(self) -> PollResult:
         self.standing_by = not self.lease.hold()
         if self.standing_by:
-            return PollResult([], [], [])
+            return PollResult()
         return super().poll_once()

@@ -11,7 +11,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .approvals import ApplicationBook
 from .audit import AuditLog
 from .config import ConfigError, Settings, check_data_dir
 from .db import Database, SeenKeys
@@ -23,6 +22,7 @@ from .state.seen import FirstSeen, RedisSeenKeys
 from .state.shared import SharedRedis, connect_redis
 from .reply import DEMO_BANNER
 from .scrub import Scrubber
+from .state.applications import Ledger
 from .store.connect import StoreConnection, connect
 
 log = logging.getLogger(__name__)
@@ -78,9 +78,9 @@ def build_runtime(settings: Settings) -> Runtime:
         store.service, guard, audit,
         deny_group_id=settings.deny_group_id,
         undo_window=timedelta(minutes=settings.undo_minutes),
-        first_seen=ApplicationBook(db).first_seen,
         locks=locks,
         banner=DEMO_BANNER if settings.sandbox_mode else "",
+        ledger=Ledger(db), applicant_group=settings.applicant_group, approved_group=settings.approved_group,
     )
     # A live writer is done with the store within its time budget; older unsettled rows are orphans.
     settler = Settler(store.service, audit, grace=timedelta(seconds=2 * settings.store_timeout_seconds + 5))

@@ -40,18 +40,19 @@ ACTION_DONE: dict[str, str] = {
     # actions whose history line does not come from their before/after fields
     "delete": "deleted the account",
     "approve": "approved the wholesale application",
+    "dismiss": "dismissed the wholesale application (the store account was not changed)",
 }
 ACTION_VERB: dict[str, str] = {
     "move": "move", "enable": "enable", "disable": "disable", "subscribe": "subscribe",
     "unsubscribe": "unsubscribe", "delete": "delete", "approve": "approve", "deny": "deny",
-    "undo": "undo a change", "history": "see the history",
+    "dismiss": "dismiss an application", "undo": "undo a change", "history": "see the history",
 }
 
 COMMAND_ROLES: dict[str, Role] = {
     # the least role that may use a command (commands not listed: anyone)
     "move": Role.AGENT, "enable": Role.AGENT, "disable": Role.AGENT, "subscribe": Role.AGENT,
     "unsubscribe": Role.AGENT, "history": Role.AGENT, "undo": Role.AGENT,
-    "delete": Role.ADMIN, "approve": Role.ADMIN, "deny": Role.ADMIN,
+    "delete": Role.ADMIN, "approve": Role.ADMIN, "deny": Role.ADMIN, "dismiss": Role.ADMIN,
 }
 OTHERS_CAN: dict[Role, str] = {
     Role.VIEWER: "Support agents (`BOT_AGENTS`) can also move, enable/disable, (un)subscribe, see history "

@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 from bot import intents
 from bot.config import load_settings
 from bot.guard import Actor
+from bot.state.applications import draft
 from bot.reply import Reply
 from bot.runtime import Runtime, build_runtime
 from bot.slack.blocks import parse_pick, render, render_options, render_text
@@ -374,7 +375,7 @@ def test_fuzz_store_data_is_never_markup(world: World, first: str, last: str, co
     for text in (APPLICANT_EMAIL, f"members {EVIL_GROUP}", "groups", "pending", f"delete {APPLICANT_EMAIL}",
                  f"move {APPLICANT_EMAIL} to {EVIL_GROUP}", f"history {APPLICANT_EMAIL}"):
         world.check(desk.handle(intents.parse(text), actor))
-    world.check(desk.applicant_reply(world.runtime.store.service.get_fresh(APPLICANT)))
+    world.check(desk.applicant_reply(draft(world.runtime.store.service.get_fresh(APPLICANT))))
     world.check(desk.handle(intents.Approve(APPLICANT), Actor(ADMIN, actor.name)))  # announces and decides
 
 
@@ -675,8 +676,8 @@ def test_an_action_above_the_clickers_role_is_refused_and_writes_nothing(
 def test_edited_approvals_are_checked_against_the_store(slack: Slack) -> None:
     slack.store.reset_counts()
     # Jane is enabled in an auto-approve group: not an applicant. Neither approve nor deny touches her.
-    assert "no longer pending" in all_text(click_value(slack, f"appr:{JANE}", ADMIN))
-    assert "no longer pending" in all_text(click_value(slack, f"deny:{JANE}", ADMIN))
+    assert "is not a wholesale applicant" in all_text(click_value(slack, f"appr:{JANE}", ADMIN))
+    assert "is not a wholesale applicant" in all_text(click_value(slack, f"deny:{JANE}", ADMIN))
     assert writes(slack.store) == [] and slack.customer(JANE)["CustomerGroupID"] == VIP
     # Approve all with ids edited in: only the real applicant is written, in one bulk PUT.
     answer = all_text(click_value(slack, f"all:{JANE},{CAROL},999999", ADMIN))

@@ -1,21 +1,29 @@
-"""Wholesale approvals: who is pending, posted once (across pollers and restarts), decided in place."""
+"""Wholesale approvals: who is an applicant (the ledger), posted once, decided in place, on every path."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.approvals import ApplicationBook, Poller, PostedMessage
+from bot import intents as i
+from bot.approvals import Poller, PostedMessage
 from bot.audit import AuditLog
 from bot.db import Database
 from bot.desk import Desk
 from bot.guard import Actor, Guard
 from bot.intents import Approve, Pending
 from bot.reply import Reply
+from bot.state.applications import Application, Ledger
+
+try:
+    from test_desk import edit_in_store as _edit
+except ImportError:  # pragma: no cover
+    from tests.test_desk import edit_in_store as _edit
 
 try:
     from fake_slack import FakeSlack
@@ -28,14 +36,16 @@ except ImportError:  # pragma: no cover
         BotServer, Slack, action_for, all_text, assert_valid_message, block_actions, find_element, slash_command,
     )
 
-CAROL, GRACE = 3, 7
+JANE, BOB, CAROL, GRACE = 1, 2, 3, 7
+ADMIN, AGENT = Actor("UADMIN", "alice"), Actor("UAGENT", "bob")
 
 
 class Channel:
-    """Stands in for Slack's chat.postMessage: records what would be posted."""
+    """Stands in for Slack's chat.postMessage / chat.update: records what would be posted."""
 
     def __init__(self, fail: int = 0) -> None:
         self.posted: list[Reply] = []
+        self.updated: list[tuple[str, Reply]] = []
         self.fail = fail
         self._lock = threading.Lock()
 
@@ -47,22 +57,40 @@ class Channel:
             self.posted.append(reply)
             return PostedMessage("CAPPROVALS", f"1700000000.{len(self.posted):06d}")
 
+    def update(self, application: Application, reply: Reply) -> None:
+        with self._lock:
+            self.updated.append((application.ts, reply))
+
     def emails(self) -> list[str]:
         return sorted(f.value for r in self.posted for c in r.cards for f in c.fields if f.label == "Email")
 
 
 def make_poller(service: Any, data_dir: Any, channel: Channel) -> Poller:
     db = Database(data_dir)
-    desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(db))
-    return Poller(desk, ApplicationBook(db), channel)
+    desk = Desk(service, Guard({"UADMIN"}, {"UAGENT"}), AuditLog(db))
+    return Poller(desk, channel, update=channel.update)
 
 
-def test_first_poll_posts_exactly_the_pending_applicants(service, tmp_path):
+def fields_of(reply: Reply, title: str) -> dict[str, str]:
+    return {f.label: f.value for c in reply.cards if c.title == title for f in c.fields}
+
+
+def pending_emails(desk: Desk) -> list[str]:
+    reply = desk.handle(Pending(), ADMIN)
+    return sorted(f.value for c in reply.cards for f in c.fields if f.label == "Email")
+
+
+def test_first_poll_posts_exactly_the_waiting_applicants_found_at_first_start(service, tmp_path):
     channel = Channel()
     result = make_poller(service, tmp_path, channel).poll_once()
     assert channel.emails() == ["carol@example.com", "grace@example.com"]  # not Erin: auto-approve group
-    assert [b.label for b in channel.posted[0].cards[0].actions] == ["Approve", "Deny"]
+    assert [b.label for b in channel.posted[0].cards[0].actions] == ["Approve", "Deny", "Dismiss"]
     assert channel.posted[0].public and len(result.posted) == 2
+    carol = next(r for r in channel.posted if "Carol" in r.text)
+    assert "found waiting when the bot first looked" in carol.text
+    fields = fields_of(carol, "Carol Reyes")
+    assert fields["Applied"].endswith("(first seen by the bot) · found at first start")
+    assert fields["Store notes"] == "Wholesale application: 3 shops in Texas."  # the applicant's own words
 
 
 def test_each_applicant_is_posted_once_across_polls_restarts_and_processes(service, sandbox, tmp_path):
@@ -83,7 +111,8 @@ def test_each_applicant_is_posted_once_across_polls_restarts_and_processes(servi
     for t in threads:
         t.join()
     assert channel.emails() == ["carol@example.com", "grace@example.com", "ivy@example.com"]
-    assert ApplicationBook(Database(tmp_path)).open_for(new) is not None
+    ivy = Ledger(Database(tmp_path)).waiting_for(new)
+    assert ivy is not None and ivy.origin == "poll" and ivy.ts  # arrived after the first start, posted
 
 
 def test_later_polls_ask_the_store_only_for_recent_changes(service, sandbox, tmp_path):
@@ -103,15 +132,149 @@ def test_a_failed_post_is_tried_again_on_the_next_poll(service, tmp_path):
     assert channel.emails() == ["carol@example.com", "grace@example.com"]
 
 
-def test_a_decided_applicant_who_applies_again_is_posted_again(service, sandbox, tmp_path):
+def test_an_account_disabled_through_the_bot_or_seen_enabled_is_never_an_applicant(service, sandbox, tmp_path):
+    channel = Channel()
+    poller = make_poller(service, tmp_path, channel)
+    poller.poll_once()  # first start: Bob is seen enabled in Wholesale, Frank in Distributors
+    desk = poller.desk
+    assert "now disabled" in desk.handle(i.parse("disable bob@example.com"), AGENT).text  # e.g. for fraud
+    _edit(sandbox, 6, Enabled=False)  # Frank, seen enabled at first start, disabled in the store admin
+    desk.handle(i.Lookup("jane@example.com"), AGENT)  # seen enabled on a lookup ...
+    desk.handle(i.parse("move jane@example.com to Wholesale"), AGENT)
+    _edit(sandbox, JANE, Enabled=False)  # ... then disabled in Wholesale in the store admin
+    ivy = sandbox.add_customer(Email="ivy@example.com", BillingFirstName="Ivy", CustomerGroupID=2, Enabled=False)
+    poller.poll_once()
+    assert channel.emails() == ["carol@example.com", "grace@example.com", "ivy@example.com"]  # Ivy: positive control
+    assert pending_emails(desk) == ["carol@example.com", "grace@example.com", "ivy@example.com"]
+    assert "bob@example.com is not a wholesale applicant" in desk.handle(Approve(BOB), ADMIN).text
+    assert sandbox.customer(BOB)["Enabled"] is False
+    assert ivy
+
+
+def test_a_decided_applicant_disabled_again_is_not_a_new_application(service, sandbox, tmp_path):
     channel = Channel()
     poller = make_poller(service, tmp_path, channel)
     poller.poll_once()
-    poller.desk.handle(Approve(CAROL), Actor("UADMIN"))
-    assert CAROL in poller.poll_once().closed
-    service.set_flags(CAROL, enabled=False)  # disabled again in the store: a new application
+    poller.desk.handle(Approve(CAROL), ADMIN)
+    service.set_flags(CAROL, enabled=False)  # disabled again in the store: a blocked account, not an application
+    sandbox.add_customer(Email="ivy@example.com", BillingFirstName="Ivy", CustomerGroupID=2, Enabled=False)
     poller.poll_once()
-    assert channel.emails().count("carol@example.com") == 2
+    assert channel.emails() == ["carol@example.com", "grace@example.com", "ivy@example.com"]
+    again = poller.desk.handle(Approve(CAROL), ADMIN)
+    assert "already approved by @alice at" in again.text and sandbox.customer(CAROL)["Enabled"] is False
+
+
+def test_an_application_withdrawn_in_the_store_leaves_the_queue_and_its_message_says_so(service, sandbox, tmp_path):
+    channel = Channel()
+    poller = make_poller(service, tmp_path, channel)
+    poller.poll_once()
+    _edit(sandbox, GRACE, Enabled=True)  # approved by hand in the store admin
+    result = poller.poll_once()
+    assert [a.customer_id for a in result.closed] == [GRACE]
+    assert [ts for ts, _ in channel.updated] == [result.closed[0].ts]
+    assert "no longer waiting for approval (enabled in the store)" in channel.updated[0][1].text
+    assert not channel.updated[0][1].cards[0].actions  # no stale Approve button
+    assert pending_emails(poller.desk) == ["carol@example.com"]
+
+
+def test_dismiss_takes_an_application_out_of_the_queue_without_touching_the_store(service, sandbox, tmp_path):
+    channel = Channel()
+    poller = make_poller(service, tmp_path, channel)
+    poller.poll_once()
+    desk = poller.desk
+    assert "Only admins" in desk.handle(i.Dismiss(CAROL), AGENT).text
+    sandbox.reset_counts()
+    reply = desk.handle(i.parse("dismiss carol@example.com"), ADMIN)
+    assert "Dismissed by @alice" in reply.text and "not changed" in reply.text
+    assert sandbox.request_count(method="PUT") == 0 and sandbox.customer(CAROL)["Enabled"] is False
+    assert pending_emails(desk) == ["grace@example.com"]
+    poller.poll_once()
+    assert channel.emails() == ["carol@example.com", "grace@example.com"]  # not posted again
+    entry = desk.audit.history(customer_id=CAROL)[0]
+    assert (entry.action, entry.outcome, entry.who) == ("dismiss", "done", "@alice")
+    assert "already dismissed by @alice" in desk.handle(Approve(CAROL), ADMIN).text
+
+
+def test_enabling_a_waiting_applicant_is_an_approval_by_command_button_or_undo(service, sandbox, tmp_path):
+    channel = Channel()
+    poller = make_poller(service, tmp_path, channel)
+    poller.poll_once()
+    desk = poller.desk
+    told: list[tuple[int, str]] = []
+    desk.on_decision(lambda c, r: told.append((c.id, r.text)))
+
+    refused = desk.handle(i.parse("enable carol@example.com"), AGENT)
+    assert "Only admins" in refused.text and sandbox.customer(CAROL)["Enabled"] is False
+    card = desk.handle(i.Lookup(GRACE), AGENT)
+    enable = next(b for c in card.cards for b in c.actions if getattr(b, "label", "") == "Enable")
+    assert "Only admins" in desk.handle(enable.intent, AGENT).text  # the card's button, same rule
+
+    approved = desk.handle(i.parse("enable carol@example.com"), ADMIN)
+    assert "Approved by @alice" in approved.text and sandbox.customer(CAROL)["Enabled"] is True
+    assert told == [(CAROL, told[0][1])] and "Approved by @alice" in told[0][1]
+    assert desk.ledger.latest_for(CAROL).state == "approved"
+
+    # an Undo that would enable a waiting applicant (a disable recorded before the ledger existed)
+    old = desk.audit.record(user_id="UAGENT", user_name="bob", action="disable", outcome="done", customer_id=GRACE,
+                            email="grace@example.com", before={"enabled": True}, after={"enabled": False})
+    assert "Only admins" in desk.handle(i.Undo(old), AGENT).text and sandbox.customer(GRACE)["Enabled"] is False
+    undone = desk.handle(i.Undo(old), ADMIN)
+    assert "Approved by @alice (by Undo)" in undone.text and sandbox.customer(GRACE)["Enabled"] is True
+    assert desk.ledger.latest_for(GRACE).state == "approved" and len(told) == 2
+    assert pending_emails(desk) == []
+
+
+def test_moving_an_enabled_customer_into_a_group_needing_approval_says_so(service, sandbox, tmp_path):
+    desk = make_poller(service, tmp_path, Channel()).desk
+    reply = desk.handle(i.parse("move jane@example.com to Wholesale"), AGENT)  # an agent's move
+    assert "Moved Jane Doe" in reply.text and "Wholesale needs approval" in reply.text
+    assert sandbox.customer(JANE)["CustomerGroupID"] == 2 and sandbox.customer(JANE)["Enabled"] is True
+    plain = desk.handle(i.parse("move jane@example.com to Staff"), AGENT)
+    assert "needs approval" not in plain.text  # positive control: an auto-approve group
+    assert pending_emails(desk) == ["carol@example.com", "grace@example.com"]
+
+
+def test_clear_answers_for_never_applied_unknown_and_decided_elsewhere(service, sandbox, tmp_path):
+    desk = make_poller(service, tmp_path, Channel()).desk
+    assert desk.handle(i.parse("approve bob@example.com"), ADMIN).text == \
+        "bob@example.com is not a wholesale applicant. Nothing changed."
+    unknown = desk.handle(i.parse("deny nobody@example.com"), ADMIN).text
+    assert unknown.startswith("No customer with the address nobody@example.com")
+    other = Desk(service, Guard({"UOTHER"}, set()), desk.audit, ledger=desk.ledger)  # another process
+    other.handle(Approve(GRACE), Actor("UOTHER", "olga"))
+    late = desk.handle(i.parse("approve grace@example.com"), ADMIN).text
+    assert late.startswith("Grace Lin's application was already approved by @olga at ") and "UTC" in late
+    assert sandbox.request_count(method="PUT") == 1
+
+
+def test_approve_all_never_enables_an_account_that_is_not_a_waiting_application(service, sandbox, tmp_path):
+    desk = make_poller(service, tmp_path, Channel()).desk
+    desk.handle(i.parse("disable bob@example.com"), AGENT)
+    reply = desk.handle(i.ApproveAll((BOB, CAROL, GRACE, 5)), ADMIN)  # a forged or stale button
+    assert "Approved 2 applicants" in reply.text and "2 applicants were no longer pending" in " ".join(
+        n.text for n in reply.notices)
+    assert sandbox.customer(BOB)["Enabled"] is False and sandbox.customer(5)["Enabled"] is False
+    assert sandbox.customer(CAROL)["Enabled"] is True and sandbox.customer(GRACE)["Enabled"] is True
+
+
+def test_pending_costs_one_store_request_whatever_the_group_size(service, sandbox, tmp_path):
+    old = datetime.now() - timedelta(days=30)
+    for cid in sandbox.add_customers(1200, group_id=2, enabled=True):
+        sandbox.touch(cid, old)  # a big Wholesale group, quiet lately
+    now = [datetime.now().astimezone()]
+    desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path)), clock=lambda: now[0])
+    desk.handle(Pending(), ADMIN)  # first start: reads the groups once
+    sandbox.reset_counts()
+    assert "2 wholesale applicants waiting" in desk.handle(Pending(), ADMIN).text
+    assert sandbox.request_count() == 0  # the ledger was refreshed within the cache TTL
+    now[0] += timedelta(seconds=service.ttl + 1)
+    reply = desk.handle(Pending(), ADMIN)
+    assert "2 wholesale applicants waiting" in reply.text
+    assert sandbox.request_count() == 1 and "lastupdatestart" in sandbox.requests[0].query
+    sandbox.reset_counts()
+    approved = desk.handle(next(b for c in reply.cards for b in c.actions if b.label == "Approve all 2").intent, ADMIN)
+    assert "Approved 2 applicants" in approved.text
+    assert sandbox.request_count() <= 3 and sandbox.request_count(method="PUT") == 1
 
 
 # ------------------------------------------------------------------ in the approvals channel
@@ -211,18 +374,16 @@ def test_rate_limited_channel_updates_do_not_hold_up_commands(approvals_bot):
 
 
 def test_applicants_show_since_when_they_wait_and_it_does_not_move(service, tmp_path):
-    db = Database(tmp_path)
-    desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(db), first_seen=ApplicationBook(db).first_seen)
+    desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path)))
 
-    def waiting_since(reply: Reply) -> dict[str, str]:
-        return {c.title: f.value for c in reply.cards for f in c.fields if f.label == "Waiting since"}
+    def applied(reply: Reply) -> dict[str, str]:
+        return {c.title: f.value for c in reply.cards for f in c.fields if f.label == "Applied"}
 
-    first = waiting_since(desk.handle(Pending(), Actor("UADMIN")))
+    first = applied(desk.handle(Pending(), ADMIN))
     assert set(first) == {"Carol Reyes", "Grace Lin"} and all("first seen by the bot" in v for v in first.values())
     time.sleep(1.1)
-    assert waiting_since(desk.handle(Pending(), Actor("UADMIN"))) == first
-    assert waiting_since(desk.applicant_reply(service.get(CAROL)))["Carol Reyes"] == first["Carol Reyes"]
-
+    assert applied(desk.handle(Pending(), ADMIN)) == first
+    assert applied(desk.applicant_reply(desk.ledger.waiting_for(CAROL)))["Carol Reyes"] == first["Carol Reyes"]
 
 def test_a_forged_look_click_on_the_channel_post_never_replaces_it(approvals_bot):
     """Reproducer (issue 11, item 5): a viewer's forged ``look:1`` click on Carol's applicant post
@@ -245,3 +406,76 @@ def test_a_forged_look_click_on_the_channel_post_never_replaces_it(approvals_bot
     assert fake.calls("chat.update") == []
     assert fake.messages[("CAPPROVALS", ts)] == before
     assert "jane@example.com" not in all_text(fake.messages[("CAPPROVALS", ts)])
+
+
+
+def test_store_notes_are_clipped_and_shown_literally(service, sandbox, tmp_path):
+    sandbox.add_customer(Email="zed@example.com", BillingFirstName="Zed", CustomerGroupID=2, Enabled=False,
+                         Comments="<!channel> *Wholesale* please " + "x" * 400)
+    desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path)))
+    notes = fields_of(desk.handle(Pending(), ADMIN), "Zed")["Store notes"]
+    assert notes.startswith("<!channel> *Wholesale* please xxx") and len(notes) == 300 and notes.endswith("…")
+
+
+# ------------------------------------------------------------------ approvals by group (APPLICANT_GROUP)
+
+try:
+    from fake_backend import BIGCOMMERCE_LIKE, FakeBackend
+except ImportError:  # pragma: no cover
+    from tests.fake_backend import BIGCOMMERCE_LIKE, FakeBackend
+
+from bot.store.service import CustomerService  # noqa: E402
+
+
+def test_by_group_on_a_store_with_enabled_approve_moves_and_enables(service, sandbox, tmp_path):
+    desk = Desk(service, Guard({"UADMIN"}, {"UAGENT"}), AuditLog(Database(tmp_path)),
+                applicant_group="Distributors", approved_group="1")  # a name and an id
+    assert pending_emails(desk) == ["frank@example.com", "grace@example.com"]  # every member, enabled or not
+    approved = desk.handle(Approve(GRACE), ADMIN)
+    assert "Approved by @alice" in approved.text and "VIP" in approved.text
+    record = sandbox.customer(GRACE)
+    assert record["CustomerGroupID"] == 1 and record["Enabled"] is True
+    denied = desk.handle(i.Deny(6), ADMIN)
+    assert "Denied by @alice" in denied.text and sandbox.customer(6)["CustomerGroupID"] == 0
+    assert "carol@example.com is not a wholesale applicant" in desk.handle(Approve(CAROL), ADMIN).text
+    assert sandbox.customer(CAROL)["Enabled"] is False  # the Enabled rule is off while APPLICANT_GROUP is set
+
+
+def test_by_group_on_a_store_without_enabled(tmp_path):
+    backend = FakeBackend(capabilities=BIGCOMMERCE_LIKE)
+    off = Desk(CustomerService(backend), Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path / "off")))
+    answer = off.handle(Pending(), ADMIN).text
+    assert "no Enabled setting" in answer and "APPLICANT_GROUP" in answer and "APPROVED_GROUP" in answer
+    assert backend.calls["all_customers"] == 0 and backend.calls["all_group_members"] == 0
+    assert "APPLICANT_GROUP" in off.handle(Approve(CAROL), ADMIN).text
+
+    desk = Desk(CustomerService(backend), Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path / "on")),
+                applicant_group="Wholesale", approved_group="VIP")
+    reply = desk.handle(Pending(), ADMIN)
+    assert pending_emails(desk) == ["bob@example.com", "carol@example.com"]
+    assert "Account" not in {f.label for c in reply.cards for f in c.fields}  # no Enabled on this store
+    backend.calls.clear()
+    desk.feed.refresh()  # what the poller (and Approve all) do: the changes since the last look
+    assert sum(backend.calls.values()) == 1
+    assert "Approved by @alice" in desk.handle(Approve(CAROL), ADMIN).text
+    assert backend.customers[CAROL].group_id == 1
+    assert "Denied by @alice" in desk.handle(i.Deny(BOB), ADMIN).text and backend.customers[BOB].group_id == 0
+    assert pending_emails(desk) == []
+    groups = desk.handle(i.ListGroups(), ADMIN).cards[0].lines
+    assert any(line.startswith("Wholesale (#2)") and "applicants (APPLICANT_GROUP)" in line for line in groups)
+    assert any(line.startswith("VIP (#1)") and "APPROVED_GROUP" in line for line in groups)
+
+
+def test_approve_all_by_group_on_a_store_without_bulk_update(tmp_path):
+    backend = FakeBackend(capabilities=BIGCOMMERCE_LIKE)
+    backend.add_customers(5, group_id=2)
+    desk = Desk(CustomerService(backend), Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path)),
+                applicant_group="Wholesale", approved_group="VIP")
+    reply = desk.handle(Pending(), ADMIN)
+    button = next(b for c in reply.cards for b in c.actions if b.label == "Approve all 7")
+    backend.calls.clear()
+    approved = desk.handle(button.intent, ADMIN)
+    assert "Approved 7 applicants" in approved.text
+    assert {c.group_id for c in backend.customers.values() if c.email.startswith("bulk")} == {1}
+    # a fresh read of what changed, then the batch: one PUT per customer inside update_customers
+    assert dict(backend.calls) == {"all_customers": 1, "update_customers": 1}

@@ -246,11 +246,26 @@ def test_buttons_with_confirm_ask_are_you_sure(session: ConsoleSession) -> None:
 def test_pending_lists_applicants_and_approve_by_number(session: ConsoleSession) -> None:
     out = session.run_line("pending")
     assert "Carol Reyes" in out and "Grace Lin" in out
-    assert "[1] Approve   [2] Deny" in out and "[3] Approve   [4] Deny" in out
+    assert "[1] Approve   [2] Deny   [3] Dismiss" in out and "[4] Approve   [5] Deny   [6] Dismiss" in out
     out = session.run_line("1")
     assert "Approved by @tester: Carol Reyes" in out
     assert store_record(session, CAROL)["Enabled"] is True
     assert store_record(session, GRACE)["Enabled"] is False
+
+
+def test_pending_shows_the_applicants_words_and_dismiss_asks_then_leaves_the_store_alone(session: ConsoleSession) -> None:
+    out = session.run_line("pending")
+    assert "Store notes: Wholesale application: 3 shops in Texas." in out
+    assert "(first seen by the bot) · found at first start" in out
+    question = session.run_line(str(number_of(session, "Dismiss")))
+    assert question.startswith("Are you sure?") and "store account is not changed" in question
+    out = session.run_line("y")
+    assert "Dismissed by @tester: Carol Reyes's application left the queue" in out
+    assert store_record(session, CAROL)["Enabled"] is False
+    out = session.run_line("pending")
+    assert "Carol Reyes" not in out and "Grace Lin" in out
+    assert "bob@example.com is not a wholesale applicant" in session.run_line("approve bob@example.com")
+    assert "@tester · dismissed the wholesale application" in session.run_line("history carol@example.com")
 
 
 def test_history_shows_a_change(session: ConsoleSession) -> None:

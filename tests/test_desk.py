@@ -226,7 +226,7 @@ def test_approve_and_deny(desk, sandbox, audit):
     denied = desk.handle(i.Deny(GRACE), ADMIN)
     record = sandbox.customer(GRACE)
     assert "Denied by @alice" in denied.text and record["CustomerGroupID"] == 0 and record["Enabled"] is True
-    assert "no longer pending" in desk.handle(i.Approve(ERIN), ADMIN).text  # disabled, but auto-approve group
+    assert "erin@example.com is not a wholesale applicant" in desk.handle(i.Approve(ERIN), ADMIN).text  # auto-approve group
     assert sandbox.customer(ERIN)["Enabled"] is False
     assert "Only admins" in desk.handle(i.Approve(GRACE), AGENT).text
 
@@ -238,9 +238,9 @@ def test_approve_all_is_one_bulk_put_with_per_customer_results(desk, sandbox):
     sandbox.reset_counts()
     reply = desk.handle(buttons(pending)["Approve all 32"].intent, ADMIN)
     assert sandbox.request_count(method="PUT") == 1
-    # a fresh read of each group in the batch (2 and 4), one bulk PUT; group 2's 32 members are a
-    # page short of the 300 asked but long enough to be a capped page: one request confirms the end
-    assert sandbox.request_count() == 4
+    # a fresh read of what changed since the last look (31 records: a page short of the 300 asked
+    # but long enough to be a capped page, so one more request confirms the end), one bulk PUT
+    assert sandbox.request_count() == 3
     assert "Approved 30 applicants" in reply.text
     assert "2 applicants could not be approved" in texts(reply)
     assert sandbox.customer(ids[0])["Enabled"] is False and sandbox.customer(ids[5])["Enabled"] is True
@@ -290,12 +290,12 @@ def test_approve_all_in_one_group_is_one_read_and_one_bulk_put(desk, sandbox):
     sandbox.reset_counts()
     reply = desk.handle(buttons(pending)["Approve all 101"].intent, ADMIN)
     assert "Approved 101 applicants" in reply.text
-    # the re-read of group 2 (Bob and 101 applicants: a page of 102 may be a capped page: one more request, the past-the-end
-    # 400, confirms its end), then one bulk PUT
-    assert [(r.method, r.path, r.query.get("offset")) for r in sandbox.requests] == [
-        ("GET", "/3dCartWebAPI/v1/CustomerGroups/2/Customers", None),
-        ("GET", "/3dCartWebAPI/v1/CustomerGroups/2/Customers", "103"),
-        ("PUT", "/3dCartWebAPI/v1/Customers", None)]
+    # what changed since the last look (Carol, Grace and the 100: a page of 102 may be a capped page:
+    # one more request confirms its end), then one bulk PUT: the size of group 2 does not matter
+    assert [(r.method, r.path, "lastupdatestart" in r.query) for r in sandbox.requests] == [
+        ("GET", "/3dCartWebAPI/v1/Customers", True),
+        ("GET", "/3dCartWebAPI/v1/Customers", True),
+        ("PUT", "/3dCartWebAPI/v1/Customers", False)]
 
 
 def test_approve_all_leaves_out_whoever_changed_since(desk, sandbox):

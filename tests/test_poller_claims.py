@@ -10,10 +10,11 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from bot.approvals import ApplicationBook, Poller
+from bot.approvals import Poller
 from bot.audit import AuditLog
 from bot.desk import Desk
 from bot.guard import Guard
+from bot.state.applications import Ledger
 from bot.state.engine import Database
 
 try:
@@ -24,22 +25,23 @@ except ImportError:  # pragma: no cover
 
 def make_poller(service: Any, url: str, channel: Channel, claim_timeout: timedelta = timedelta(minutes=5)) -> Poller:
     db = Database(url=url)  # a process of its own: its own engine and connections
-    desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(db))
-    return Poller(desk, ApplicationBook(db, claim_timeout=claim_timeout), channel)
+    desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(db), ledger=Ledger(db, claim_timeout=claim_timeout))
+    return Poller(desk, channel)
 
 
 def test_a_claim_left_by_a_dead_poller_is_posted_after_the_timeout(service, state_url):
     channel = Channel()
     dead = make_poller(service, state_url, channel)
-    carol = service.get_fresh(CAROL)
-    assert dead.book.claim(carol) is not None  # claimed ... and the process died before posting
+    dead.desk.feed.refresh()  # the ledger has both applications ...
+    claimed = dead.ledger.claim_unposted(limit=1)
+    assert [a.customer_id for a, _ in claimed] == [CAROL]  # ... Carol's post claimed, and the process died
 
     make_poller(service, state_url, channel).poll_once()  # within the timeout: left alone
     assert channel.emails() == ["grace@example.com"]  # positive control: Grace was posted
 
     later = make_poller(service, state_url, channel, claim_timeout=timedelta(0))
-    result = later.poll_once()  # the stale claim makes this poll a full scan, even after one completed
-    assert [c.id for c in result.posted] == [CAROL]
+    result = later.poll_once()  # the stale claim is taken over
+    assert [a.customer_id for a in result.posted] == [CAROL]
     assert channel.emails() == ["carol@example.com", "grace@example.com"]
     later.poll_once()
     make_poller(service, state_url, channel).poll_once()  # a restart
@@ -67,7 +69,7 @@ def test_three_pollers_at_once_post_each_applicant_once(service, state_url):
         t.join(60)
     assert not errors
     assert channel.emails() == ["carol@example.com", "grace@example.com"]
-    assert {pollers[0].book.open_for(cid).ts != "" for cid in (CAROL, GRACE)} == {True}
+    assert {pollers[0].ledger.waiting_for(cid).ts != "" for cid in (CAROL, GRACE)} == {True}
 
 
 def test_everything_restarted_on_an_empty_data_dir_keeps_history_and_posts_nobody_again(sandbox, pg_url, tmp_path):
@@ -87,14 +89,14 @@ def test_everything_restarted_on_an_empty_data_dir_keeps_history_and_posts_nobod
 
     channel = Channel()
     first = runtime("disk-1")
-    Poller(first.desk, ApplicationBook(first.db), channel).poll_once()
+    Poller(first.desk, channel).poll_once()
     assert "now disabled" in first.desk.handle(i.parse("disable jane@example.com"), Actor("UADMIN", "alice")).text
     first.close()
 
     again = runtime("disk-2")  # a new, empty DATA_DIR
     try:
         assert not (tmp_path / "disk-2" / "customer-bot.sqlite3").exists()
-        Poller(again.desk, ApplicationBook(again.db), channel).poll_once()
+        Poller(again.desk, channel).poll_once()
         assert channel.emails() == ["carol@example.com", "grace@example.com"]  # nobody posted again
         history = again.desk.handle(i.parse("history jane@example.com"), Actor("UADMIN", "alice"))
         assert any("@alice · disabled the account" in line for line in history.cards[0].lines)

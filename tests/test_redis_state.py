@@ -324,7 +324,6 @@ def test_with_redis_the_runtime_shares_everything(tmp_path, redis_url: str, redi
 
 
 def test_a_poller_without_the_lease_stands_by_without_asking_the_store(service, sandbox, tmp_path, connect_shared) -> None:
-    from bot.approvals import ApplicationBook
     from bot.poll_lease import LeasedPoller
 
     db = Database(tmp_path)
@@ -336,7 +335,7 @@ def test_a_poller_without_the_lease_stands_by_without_asking_the_store(service, 
         posted.append(reply)
         return PostedMessage("C1", f"1.{len(posted)}")
 
-    pollers = [LeasedPoller(desk, ApplicationBook(db), post, lease=RedisLease(connect_shared(), "poller", 30))
+    pollers = [LeasedPoller(desk, post, lease=RedisLease(connect_shared(), "poller", 30))
                for _ in range(2)]
     assert len(pollers[0].poll_once().posted) == 2  # Carol and Grace
     sandbox.reset_counts()

@@ -659,3 +659,70 @@ def test_bigcommerce_cards_have_no_flags_and_flag_commands_change_nothing(slack:
     admin_card = slack.command("jane@example.com", ADMIN)
     assert [e["type"] for e in elements(admin_card)] == ["static_select", "button", "button"]  # + History, Delete…
     assert slack.bot.get("/healthz").json() == {"ok": True, "store": "sandbox", "backend": "bigcommerce"}
+
+
+# ---------------------------------------------------------------------- approvals (issue 10, issue 13 item 6)
+
+def _approvals_bot(fake: FakeSlack, tmp_path: Any, **settings: Any) -> BotServer:
+    return BotServer(fake, tmp_path, admins=ADMIN, agents=AGENT, approvals_channel="CAPPROVALS", **settings)
+
+
+def _posted(fake: FakeSlack, email: str) -> str:
+    return next(ts for (ch, ts), m in fake.messages.items() if ch == "CAPPROVALS" and email in all_text(m))
+
+
+def _click_in_channel(bot: BotServer, fake: FakeSlack, ts: str, label: str, user: str) -> str:
+    message = fake.messages[("CAPPROVALS", ts)]
+    url = fake.response_url(channel="CAPPROVALS", user=user, source_ts=ts)
+    body = block_actions(action_for(find_element(message, label=label)), user_id=user, response_url=url,
+                         message=message, channel_id="CAPPROVALS", message_ts=ts, ephemeral=False)
+    assert bot.post(body).status_code == 200
+    return url
+
+
+def test_applicant_posts_show_their_words_and_dismiss_updates_them_in_place(fake: FakeSlack, tmp_path: Any) -> None:
+    with _approvals_bot(fake, tmp_path) as bot:
+        bot.wsgi.app.poller.poll_once()
+        ts = _posted(fake, "carol@example.com")
+        text = all_text(fake.messages[("CAPPROVALS", ts)])
+        assert "Wholesale application: 3 shops in Texas." in text and "found at first start" in text
+        refused = fake.wait_response(_click_in_channel(bot, fake, ts, "Dismiss", AGENT))
+        assert "Only admins" in all_text(refused.payload)
+        _click_in_channel(bot, fake, ts, "Dismiss", ADMIN)
+        fake.wait_for(lambda: "Dismissed by" in all_text(fake.messages[("CAPPROVALS", ts)]))
+        assert bot.sandbox.customer(CAROL)["Enabled"] is False  # the store was not changed
+        slack = Slack(bot, fake)
+        assert "carol@example.com" not in all_text(slack.command("pending", ADMIN))
+
+        # enabling a waiting applicant from her card is an approval: an agent is refused, an admin approves
+        grace = _posted(fake, "grace@example.com")
+        card = slack.command("grace@example.com", AGENT)
+        assert "Only admins" in all_text(slack.click(card, AGENT, label="Enable"))
+        assert bot.sandbox.customer(7)["Enabled"] is False
+        approved = slack.click(slack.command("grace@example.com", ADMIN), ADMIN, label="Enable")
+        assert "Approved by" in all_text(approved) and bot.sandbox.customer(7)["Enabled"] is True
+        fake.wait_for(lambda: "Approved by" in all_text(fake.messages[("CAPPROVALS", grace)]))
+    check_everything_sent(fake)
+
+
+def test_bigcommerce_approvals_by_group_in_the_channel(fake: FakeSlack, tmp_path: Any) -> None:
+    with _approvals_bot(fake, tmp_path, backend="bigcommerce", applicant_group="Wholesale applicants",
+                        approved_group="Wholesale") as bot:
+        bot.wsgi.app.poller.poll_once()
+        ts = _posted(fake, "carol@example.com")
+        assert "Wholesale application: 3 shops in Texas." in all_text(fake.messages[("CAPPROVALS", ts)])
+        _posted(fake, "grace@example.com")
+        _click_in_channel(bot, fake, ts, "Approve", ADMIN)
+        fake.wait_for(lambda: "Approved by" in all_text(fake.messages[("CAPPROVALS", ts)]))
+        assert Slack(bot, fake).group_of(CAROL) == WHOLESALE
+        denied = Slack(bot, fake).command("deny grace@example.com", ADMIN)
+        assert "Denied by" in all_text(denied) and Slack(bot, fake).group_of(7) == 0
+    check_everything_sent(fake)
+
+
+@pytest.mark.parametrize("bot", ["bigcommerce"], indirect=True)
+def test_bigcommerce_without_applicant_group_pending_says_how_to_turn_approvals_on(slack: Slack) -> None:
+    slack.store.reset_counts()
+    answer = all_text(slack.command("pending", ADMIN))
+    assert "APPLICANT_GROUP" in answer and "APPROVED_GROUP" in answer
+    assert slack.store.request_count() == 0

@@ -357,10 +357,10 @@ def test_pending_buttons_only_for_admins(slack: Slack) -> None:
 
 def test_approvals_channel_post_keeps_its_buttons(bot: BotServer) -> None:
     desk = bot.runtime.desk
-    carol = desk.service.get(CAROL)
-    message = render(desk.applicant_reply(carol))
+    desk.feed.refresh()
+    message = render(desk.applicant_reply(desk.ledger.waiting_for(CAROL)))
     assert_valid_message(message)
-    assert [e["text"]["text"] for e in elements(message)] == ["Approve", "Deny"]
+    assert [e["text"]["text"] for e in elements(message)] == ["Approve", "Deny", "Dismiss"]
 
 
 # ================================================================== 5. Disable asks first

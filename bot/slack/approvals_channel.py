@@ -13,8 +13,9 @@ from contextvars import ContextVar
 
 from slack_sdk import WebClient
 
-from ..approvals import ApplicationBook, Poller, PostedMessage, start_background_poller
+from ..approvals import Poller, PostedMessage, start_background_poller
 from ..poll_lease import LeasedPoller
+from ..state.applications import Application
 from ..reply import Reply
 from ..runtime import Runtime
 from ..store.models import Customer
@@ -38,14 +39,14 @@ def approvals_poller(runtime: Runtime, client: WebClient, pool: Executor | None 
     if not channel:
         return None
     poster = SlackPoster(client)
-    book = ApplicationBook(runtime.db)
+    ledger = runtime.desk.ledger
 
     def post(reply: Reply) -> PostedMessage | None:
         ts = poster.post(channel, reply)
         return PostedMessage(channel, ts) if ts else None
 
     def decided(customer: Customer, reply: Reply) -> None:
-        application = book.close(customer.id)
+        application = ledger.latest_for(customer.id)  # the one just decided
         if application is None or not application.ts:
             return
         if (application.channel, application.ts) == clicked_message.get():
@@ -58,8 +59,11 @@ def approvals_poller(runtime: Runtime, client: WebClient, pool: Executor | None 
         except RuntimeError:
             log.warning("applicant message %s not updated: worker pool is shut down", application.ts)
 
+    def withdrawn(application: Application, reply: Reply) -> None:
+        poster.update(application.channel, application.ts, reply)
+
     runtime.desk.on_decision(decided)
-    return LeasedPoller(runtime.desk, book, post, lease=runtime.poller_lease)
+    return LeasedPoller(runtime.desk, post, update=withdrawn, lease=runtime.poller_lease)
 
 
 def start_if_enabled(runtime: Runtime, poller: Poller | None) -> threading.Event | None:

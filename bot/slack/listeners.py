@@ -47,7 +47,7 @@ SORRY = "Something went wrong — try again."
 OUT_OF_DATE = "That button is out of date — run /customer again."
 NO_EMAIL = "No email address, phone number or customer id (#123) in that message."
 
-UPDATES_CHANNEL_POSTS: frozenset[type] = frozenset({intents.Approve, intents.Deny})
+UPDATES_CHANNEL_POSTS: frozenset[type] = frozenset({intents.Approve, intents.Deny, intents.Dismiss})
 """The only clicks whose result may replace a (non-ephemeral) channel message: decisions."""
 
 SUGGEST_WORKERS = 4

@@ -128,3 +128,42 @@ applicants_seen = Table(
     Column("first_seen", Stamp, nullable=False),
 )
 """When the bot first saw each applicant waiting in a group (3dcart records carry no dates)."""
+
+ledger = Table(
+    "ledger", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("customer_id", BigInteger, nullable=False),
+    Column("group_id", BigInteger, nullable=False),
+    Column("email", Text, nullable=False, server_default=""),
+    Column("state", Text, nullable=False, server_default="waiting"),
+    Column("origin", Text, nullable=False, server_default="poll"),
+    Column("first_seen", Stamp, nullable=False),
+    Column("customer", JsonText, nullable=False, server_default="{}"),
+    Column("decided_at", Stamp),
+    Column("decided_by", Text, nullable=False, server_default=""),
+    Column("decided_by_name", Text, nullable=False, server_default=""),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("channel", Text, nullable=False, server_default=""),
+    Column("ts", Text, nullable=False, server_default=""),
+    Column("claimed_at", Stamp),
+    Column("claim_token", Text, nullable=False, server_default=""),
+    Index("one_waiting_application", "customer_id", unique=True,
+          sqlite_where=text("state = 'waiting'"), postgresql_where=text("state = 'waiting'")),
+    Index("ledger_customer", "customer_id", "id"),
+    sqlite_autoincrement=True,
+)
+"""The application ledger: one row per application. ``state`` is ``waiting``, ``approved``,
+``denied``, ``dismissed`` or ``withdrawn`` (left the queue in the store: enabled, moved, deleted);
+``origin`` is ``poll`` (seen arriving), ``first start`` (found waiting when the bot first looked)
+or ``before ledger`` (copied from ``applications``). ``customer`` keeps the last record seen (name,
+company, store notes) so that ``pending`` needs no store read per applicant. ``channel`` / ``ts``:
+the approvals-channel message, claimed (``claimed_at``) before it is posted. Supersedes the
+``applications`` and ``applicants_seen`` tables (revision 0003 copied their rows here)."""
+
+seen_enabled = Table(
+    "seen_enabled", metadata,
+    Column("customer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", Stamp, nullable=False),
+    Column("source", Text, nullable=False, server_default=""),
+)
+"""Customers the bot has seen enabled (or disabled itself): never new applicants."""
