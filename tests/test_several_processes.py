@@ -1,4 +1,4 @@
-"""End to end: two web processes (``python -m bot serve``) on one DATA_DIR and one Redis, one
+"""End to end: two web processes (``python -m bot serve``) on one DATA_DIR (or one DATABASE_URL) and one Redis, one
 sandbox store started here (the THREEDCART_* settings point at it), the fake Slack; and three
 pollers at once. Each test fails without the shared state it is about.
 """
@@ -69,11 +69,18 @@ class World:
         return post.payload
 
     def audit(self, host: str | None = None) -> AuditLog:
+        """The audit trail the processes (of ``host``) write: the shared ``DATABASE_URL`` when
+        set, else the SQLite file in that host's ``DATA_DIR``."""
+        if "DATABASE_URL" in self.env:
+            return AuditLog(Database(url=self.env["DATABASE_URL"]))
         return AuditLog(Database(self.tmp / host if host else self.data_dir))
 
 
-@pytest.fixture
-def world(tmp_path: Path, redis_url: str, redis_prefix: str) -> Iterator[World]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str, redis_prefix: str) -> Iterator[World]:
+    """Every test runs twice: state in SQLite under the shared ``DATA_DIR`` (each host its own
+    file), then in one PostgreSQL database (``DATABASE_URL``) that every process and host shares."""
+    state = {"DATABASE_URL": request.getfixturevalue("pg_url")} if request.param == "postgresql" else {}
     store = SandboxStore(port=0, latency=0.2).start()
     fake = FakeSlack().start()
     data_dir = tmp_path / "data"
@@ -82,6 +89,7 @@ def world(tmp_path: Path, redis_url: str, redis_prefix: str) -> Iterator[World]:
         SLACK_API_URL=fake.api_url, DATA_DIR=data_dir, BOT_ADMINS=",".join(ADMINS),
         REDIS_URL=redis_url, REDIS_KEY_PREFIX=redis_prefix, CACHE_TTL_SECONDS=60,
         STORE_REQUESTS_PER_SECOND=50, STORE_BURST=200, STORE_TIMEOUT_SECONDS=5, LOG_LEVEL="INFO",
+        **state,
     )
     world = World(store, fake, data_dir, env, tmp_path, [])
     try:
@@ -133,7 +141,8 @@ def test_one_click_delivered_to_both_processes_writes_once(world: World, hosts: 
         time.sleep(0.05)
     assert len(world.fake.responses(url)) == 1
     assert world.store.request_count("PUT") == 1
-    trails = [world.audit(host) for host in hosts] if hosts else [world.audit()]
+    shared_trail = hosts is None or "DATABASE_URL" in world.env  # one trail, or one per host's disk
+    trails = [world.audit()] if shared_trail else [world.audit(host) for host in hosts]
     done = [e for trail in trails for e in trail.history(customer_id=3) if e.outcome == "done"]
     assert [e.action for e in done] == ["approve"]
 
