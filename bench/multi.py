@@ -27,9 +27,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .harness import (
-    ADMIN, BenchSlack, Options, Result, Row, Served, _gunicorn, bot_environment, describe_requests,
+    ADMIN, BenchSlack, Options, Result, Row, describe_requests,
     is_customer_search, ms, percentile, post_signed, run_together, slash_command, store_requests,
 )
+from .serving import Served, bot_environment, serve_gunicorn
 from bot.store.sandbox import SandboxStore
 
 CONCURRENT = 20
@@ -66,7 +67,7 @@ def _two_processes(latency: float = 0.0, customers: int = 0) -> Iterator[tuple[S
         slack.start()
         with _redis() as url, contextlib.ExitStack() as stack:
             env = bot_environment(sandbox, slack, data_dir, REDIS_URL=url, REDIS_KEY_PREFIX=prefix)
-            bots = [stack.enter_context(_gunicorn("bot.slack.web:create_wsgi_app()", env, data_dir / f"gunicorn-{n}.log"))
+            bots = [stack.enter_context(serve_gunicorn("bot.slack.web:create_wsgi_app()", env, data_dir / f"gunicorn-{n}.log"))
                     for n in range(PROCESSES)]
             try:
                 yield sandbox, slack, bots, ids
