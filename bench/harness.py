@@ -39,7 +39,7 @@ from bot.store.sandbox import SandboxRequest, SandboxStore  # noqa: E402
 __all__ = [
     "ADMIN", "BOT_TOKEN", "ROOT", "SERVED_MODES", "SIGNING_SECRET", "BenchSlack", "Env", "Options", "Result",
     "Row", "Served", "action_for", "block_actions", "bench_env", "find_element", "percentile", "post_signed",
-    "ms", "run_together", "slash_command", "store_requests",
+    "ms", "run_together", "slash_command", "store_and_slack", "store_requests",
 ]
 
 
@@ -263,22 +263,31 @@ class Env:
 
 
 @contextlib.contextmanager
-def bench_env(opts: Options, *, app: str = "real", latency: float = 0.0, validate: bool = True,
-              seed: Callable[[SandboxStore], None] | None = None) -> Iterator[Env]:
-    """Sandbox store + fake Slack + the served bot; everything stopped on the way out."""
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-"))
+def store_and_slack(*, latency: float = 0.0, validate: bool = True,
+                    prefix: str = "bench-") -> Iterator[tuple[SandboxStore, BenchSlack, Path]]:
+    """A started sandbox store and fake Slack, and a temporary data folder (``prefix``…);
+    both stopped and the folder removed on the way out."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
     sandbox = SandboxStore(port=0, latency=latency)
     slack = BenchSlack(validate=validate)
     try:
         sandbox.start()
-        if seed is not None:
-            seed(sandbox)
         slack.start()
-        with served_bot(app, sandbox, slack, data_dir, opts) as bot:
-            yield Env(sandbox, slack, bot, data_dir)
+        yield sandbox, slack, data_dir
     finally:
         with contextlib.suppress(Exception):
             slack.stop()
         with contextlib.suppress(Exception):
             sandbox.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def bench_env(opts: Options, *, app: str = "real", latency: float = 0.0, validate: bool = True,
+              seed: Callable[[SandboxStore], None] | None = None) -> Iterator[Env]:
+    """Sandbox store + fake Slack + the served bot; everything stopped on the way out."""
+    with store_and_slack(latency=latency, validate=validate) as (sandbox, slack, data_dir):
+        if seed is not None:
+            seed(sandbox)
+        with served_bot(app, sandbox, slack, data_dir, opts) as bot:
+            yield Env(sandbox, slack, bot, data_dir)
