@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 from .harness import (
-    ADMIN, BenchSlack, Options, Result, Row, Served, _gunicorn, bot_environment, describe_requests,
-    is_customer_search, ms, percentile, post_signed, run_together, slash_command, store_requests,
+    ADMIN, BenchSlack, Options, Result, Row, describe_requests,
+    is_customer_search, ms, percentile, post_signed, run_together, slash_command, store_and_slack,
+    store_requests,
 )
+from .serving import Served, bot_environment, serve_gunicorn
 from bot.store.sandbox import SandboxStore
 
 CONCURRENT = 20
@@ -56,17 +55,12 @@ def _redis() -> Iterator[str]:
 
 @contextlib.contextmanager
 def _two_processes(latency: float = 0.0, customers: int = 0) -> Iterator[tuple[SandboxStore, BenchSlack, list[Served], list[int]]]:
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-multi-"))
-    sandbox = SandboxStore(port=0, latency=latency)
-    slack = BenchSlack()
     prefix = f"bench-{uuid.uuid4().hex[:8]}:"
-    try:
-        sandbox.start()
+    with store_and_slack(latency=latency, prefix="bench-multi-") as (sandbox, slack, data_dir):
         ids = sandbox.add_customers(customers) if customers else []
-        slack.start()
         with _redis() as url, contextlib.ExitStack() as stack:
             env = bot_environment(sandbox, slack, data_dir, REDIS_URL=url, REDIS_KEY_PREFIX=prefix)
-            bots = [stack.enter_context(_gunicorn("bot.slack.web:create_wsgi_app()", env, data_dir / f"gunicorn-{n}.log"))
+            bots = [stack.enter_context(serve_gunicorn("bot.slack.web:create_wsgi_app()", env, data_dir / f"gunicorn-{n}.log"))
                     for n in range(PROCESSES)]
             try:
                 yield sandbox, slack, bots, ids
@@ -75,12 +69,6 @@ def _two_processes(latency: float = 0.0, customers: int = 0) -> Iterator[tuple[S
 
                 with contextlib.suppress(Exception):
                     connect_redis(url, prefix=prefix).delete_prefixed()
-    finally:
-        with contextlib.suppress(Exception):
-            slack.stop()
-        with contextlib.suppress(Exception):
-            sandbox.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _burst(slack: BenchSlack, bots: list[Served], texts: list[str]) -> tuple[list, list[str]]:

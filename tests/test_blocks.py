@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from bot import intents as i
 from bot.reply import Button, Card, Choice, Confirm, Field, Menu, Notice, Reply
 from bot.slack.blocks import (
-    MAX_BLOCKS, PICK_PREFIX, mrkdwn_escape, parse_pick, render, render_options, render_text,
+    MAX_BLOCKS, PICK_PREFIX, parse_pick, render, render_options, render_text,
 )
+from bot.slack.text import mrkdwn_escape
 
 try:
     from slack_helpers import all_text, assert_valid_message, elements
@@ -279,7 +280,7 @@ def test_data_is_shown_literally_never_as_mrkdwn() -> None:
 ])
 def test_fallback_text_cannot_format_link_or_reorder(name: str) -> None:
     """Reproducer (issue 11, item 7): the notification ``text`` escaped only ``& < >``."""
-    from bot.slack.blocks import BIDI_CONTROLS, ZWSP
+    from bot.slack.text import BIDI_CONTROLS, ZWSP
     text = render(Reply(text=f"Applicant: {name}"))["text"]
     assert not any(ord(ch) in BIDI_CONTROLS for ch in text)
     assert "://" not in text and "www." not in text.lower()
