@@ -404,3 +404,15 @@ def test_a_demo_session_keeps_its_trail_out_of_database_url(tmp_path: Path, monk
     assert settings.sandbox_mode and settings.database_url is None
     assert settings.data_dir.name.startswith("customer-console-")
     settings.data_dir.rmdir()
+
+
+def test_a_typed_phone_number_is_a_search_not_a_button_press(make_session: Callable[..., ConsoleSession]) -> None:
+    def add_pat(runtime: Runtime) -> None:
+        runtime.store.sandbox.add_customer(Email="pat@example.com", BillingFirstName="Pat", BillingLastName="Ng",
+                                           BillingPhoneNumber="2175550199")
+    session = make_session(before=add_pat)
+    card = session.run_line("jane@example.com")
+    assert "[2] Disable" in card  # a card with buttons is showing, so numbers press them...
+    found = session.run_line("217 555 0199")  # ...but a phone number is a search, not button 217
+    assert "No action" not in found and "pat@example.com" in found
+    assert "Are you sure?" in session.run_line("2")  # positive control: a real press still works

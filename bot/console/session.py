@@ -51,6 +51,13 @@ CONSOLE_HELP = (
 )
 
 _NUMBER_LINE = re.compile(r"^([0-9]{1,6})(?:\s+(.*))?$")
+PHONE_DIGITS = 7
+"""A line with at least this many digits is a phone number to search for, never a button press
+(a press is ``2``, or ``1 3`` for a menu's third choice)."""
+
+
+def _is_phone_like(text: str) -> bool:
+    return sum(ch.isdigit() for ch in text) >= PHONE_DIGITS
 
 
 # ---------------------------------------------------------------------------------- identity
@@ -195,7 +202,7 @@ class ConsoleSession:
         if word in ("help", "/customer help", "?"):
             return self._help()
         number = _NUMBER_LINE.match(text)
-        if number:
+        if number and not _is_phone_like(text):  # "217 555 0101" is a search, not button 217
             return self._press(int(number.group(1)), (number.group(2) or "").strip())
         if word in ("y", "yes", "n", "no"):
             button = self._yes_no(word.startswith("y"))
