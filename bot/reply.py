@@ -1,6 +1,6 @@
 """What a use case answers: plain data that each surface renders its own way.
 
-``desk.py`` builds these; ``slack/blocks.py`` turns them into Block Kit and ``console/`` into
+``desk/`` builds these; ``slack/blocks.py`` turns them into Block Kit and ``console/`` into
 text. Every string here is *plain text* taken as it is, including text that came from the
 store: renderers escape it for their surface, so a customer named ``<!channel>`` or ``*bold*``
 is shown literally. Nothing here knows about Slack.

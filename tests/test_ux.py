@@ -623,14 +623,14 @@ def entry(action: str, outcome: str = "done", before: dict | None = None, after:
     (entry("delete", "refused", detail="needs admin role"), "was refused: may not delete (needs admin role)"),
 ])
 def test_history_lines_are_plain_english(made: Any, line: str) -> None:
-    from bot import wording
+    from bot.desk import wording
 
     names = {0: "No group (retail)", 1: "VIP", 2: "Wholesale"}
     assert wording.history_line(made, names.__getitem__) == f"2026-12-03 16:20 UTC · @ana · {line}"
 
 
 def test_undo_answers_say_what_is_back() -> None:
-    from bot import wording
+    from bot.desk import wording
 
     names = {1: "VIP"}.__getitem__
     assert wording.undone("Dave Kim", {"mail_list": True}, names) == "Undone: Dave Kim is subscribed to the mailing list again."

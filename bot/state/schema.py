@@ -82,6 +82,7 @@ audit = Table(
     Column("undoes", BigInteger),
     Index("audit_customer", "customer_id", "id"),
     Index("audit_email", "email", "id"),
+    Index("audit_user_recent", "user_id", "at"),  # typed ``undo``: a user's changes in the window
     Index("audit_unsettled", "outcome", sqlite_where=text("outcome IN ('sending', 'in doubt')"),
           postgresql_where=text("outcome IN ('sending', 'in doubt')")),
     sqlite_autoincrement=True,

@@ -143,6 +143,20 @@ class AuditLog:
                           .order_by(audit.c.id).limit(1))
         return rows[0] if rows else None
 
+    def latest_undoable(self, user_id: str, actions: Collection[str], since: datetime, *,
+                        limit: int = 1) -> list[AuditEntry]:
+        """``user_id``'s newest changes (newest first) that typed ``undo`` may take: ``done``
+        entries of one of ``actions`` on a customer, recorded at ``since`` or later, that no
+        ``done`` undo has undone yet. Read from the trail, so every process and a restarted one
+        agree on what is left to undo."""
+        undone = audit.alias("undone")
+        stmt = select(audit).where(
+            audit.c.user_id == user_id, audit.c.outcome == "done", audit.c.action.in_(list(actions)),
+            audit.c.customer_id.is_not(None), audit.c.at >= since,
+            ~select(undone.c.id).where(undone.c.undoes == audit.c.id, undone.c.outcome == "done").exists(),
+        ).order_by(audit.c.id.desc()).limit(limit)
+        return self._many(stmt)
+
     def _many(self, stmt: Select[Any]) -> list[AuditEntry]:
         with self._db.begin() as conn:
             return [_entry(row) for row in conn.execute(stmt).mappings()]

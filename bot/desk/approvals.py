@@ -1,7 +1,7 @@
 """Approvals as use cases of the desk: ``pending``, approve, deny, Approve all, dismiss, and the
 approval rule on the other paths (enable, Undo, move), over the application ledger.
 
-The desk (``bot/desk.py``) dispatches the approval intents here and asks ``enabling`` before any
+The desk (``core.py``) dispatches the approval intents here and asks ``enabling`` before any
 write that would enable a customer: enabling a *waiting applicant* — by command, button or
 Undo — is an approval, so it needs an admin, is recorded in the ledger and updates the posted
 message, whatever path it came by.
@@ -18,22 +18,25 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import intents as i
-from .applicants import ApplicantRule, ApplicationFeed
-from .guard import Actor, Role
-from .reply import Card, Notice, Reply
-from .state.applications import Application, Ledger
-from .store.errors import GroupLookupError, NotFound, StoreError
-from .store.models import Customer, CustomerChange, CustomerGroup
+from .. import intents as i
+from ..applicants import ApplicantRule, ApplicationFeed
+from ..guard import Actor, Role
+from ..reply import Card, Notice, Reply
+from ..state.applications import Application, Ledger
+from ..store.errors import GroupLookupError, NotFound, StoreError
+from ..store.models import Customer, CustomerChange, CustomerGroup
+from . import writes
+from .cards import applicant_card, approve_all_button, clamp_page, decided_reply, pager
+from .wording import display_name, plural, when
 
 if TYPE_CHECKING:  # the desk imports this module
-    from .desk import Desk
+    from .core import Desk
 
 log = logging.getLogger(__name__)
 
-NOTES_MAX = 300
-"""Store notes shown on an applicant card are clipped to this many characters."""
 PAST = {"approved": "approved", "denied": "denied", "dismissed": "dismissed"}
+PENDING_PAGE = 10
+"""Applicant cards per message: each card is ~4 blocks, and a message holds 50."""
 
 
 class Approvals:
@@ -46,8 +49,6 @@ class Approvals:
     # ------------------------------------------------------------------ pending
 
     def pending(self, intent: i.Pending, actor: Actor) -> Reply:
-        from .desk import PENDING_PAGE, _clamp_page, _plural, approve_all_button, pager
-
         reason = self.rule.off_reason()
         if reason is not None:
             return Reply.notice("info", reason, replace=True)
@@ -62,44 +63,42 @@ class Approvals:
         if not applications:
             text = "No wholesale applicants are waiting for approval."
             return Reply(text=text, notices=(Notice("ok", text), *notices), replace=True)
-        page, pages = _clamp_page(intent.page, len(applications), PENDING_PAGE)
+        page, pages = clamp_page(intent.page, len(applications), PENDING_PAGE)
         shown = applications[(page - 1) * PENDING_PAGE: page * PENDING_PAGE]
         may_decide = self.desk.guard.allows(actor, Role.ADMIN)  # only they see this answer: no buttons they can't use
-        cards = [self.desk.applicant_card(a.customer, application=a, decided=not may_decide) for a in shown]
+        cards = [applicant_card(self.desk, a.customer, application=a, decided=not may_decide) for a in shown]
         actions = list(pager(page, pages, i.Pending))
         if len(applications) > 1 and may_decide:
             actions.append(approve_all_button([a.customer for a in applications], [a.customer for a in shown]))
         cards.append(Card(
-            title=f"{_plural(len(applications), 'applicant')} waiting",
+            title=f"{plural(len(applications), 'applicant')} waiting",
             actions=tuple(actions),
             footer=f"Page {page} of {pages}" if pages > 1 else "",
             key="pending",
         ))
-        text = f"{_plural(len(applications), 'wholesale applicant')} waiting for approval"
+        text = f"{plural(len(applications), 'wholesale applicant')} waiting for approval"
         return Reply(text=text, cards=tuple(cards), notices=tuple(notices))
 
     # ------------------------------------------------------------------ one decision
 
     def decide(self, who: i.Who, actor: Actor, *, approve: bool) -> Reply:
-        from .desk import display_name
-
         action = "approve" if approve else "deny"
-        self.desk._require(actor, Role.ADMIN, "approve or deny wholesale applicants", action, who)
+        self.desk.require(actor, Role.ADMIN, "approve or deny wholesale applicants", action, who)
         reason = self.rule.off_reason()
         if reason is not None:
             return Reply.notice("info", reason, replace=True)
-        named = self.desk._find(who)  # an unknown address: the usual not-found answer
+        named = self.desk.find(who)  # an unknown address: the usual not-found answer
         try:
-            with self.desk._fresh(named.id) as customer:
+            with writes.fresh(self.desk, named.id) as customer:
                 self.feed.observe([customer], source="decision")
                 application = self.ledger.waiting_for(customer.id)
                 if application is None:
-                    self.desk._record(actor, action, customer, "no-op", detail="not a waiting application")
-                    return self.desk._decided_reply(customer, self.not_waiting(customer))
+                    writes.record(self.desk, actor, action, customer, "no-op", detail="not a waiting application")
+                    return decided_reply(self.desk, customer, self.not_waiting(customer))
                 change = self.rule.approve_change(customer) if approve else self.rule.deny_change(customer)
-                done = self.desk._write(actor, action, customer, change)
+                done = writes.write(self.desk, actor, action, customer, change)
         except NotFound:
-            self.desk._record_missing(actor, action, who)
+            writes.record_missing(self.desk, actor, action, who)
             raise
         if approve:
             text = (f"Approved by {actor.label}: {display_name(customer)} is now "
@@ -108,41 +107,37 @@ class Approvals:
             text = (f"Denied by {actor.label}: {display_name(customer)} was moved to "
                     f"{self.desk.service.group_name(self.rule.deny_group_id)} and can shop at retail prices.")
         decided = self._close(application, "approved" if approve else "denied", actor, done.after)
-        reply = self.desk._decided_reply(done.after, text, level="ok", application=decided)
-        self.desk._tell_decision(done.after, reply)
+        reply = decided_reply(self.desk, done.after, text, level="ok", application=decided)
+        self.desk.tell_decision(done.after, reply)
         return reply
 
     def dismiss(self, intent: i.Dismiss, actor: Actor) -> Reply:
-        from .desk import display_name
-
-        self.desk._require(actor, Role.ADMIN, "dismiss wholesale applications", "dismiss", intent.who)
+        self.desk.require(actor, Role.ADMIN, "dismiss wholesale applications", "dismiss", intent.who)
         customer = self._known(intent.who)
         application = self.ledger.waiting_for(customer.id)
         if application is None:
-            return self.desk._decided_reply(customer, self.not_waiting(customer))
+            return decided_reply(self.desk, customer, self.not_waiting(customer))
         decided = self.ledger.decide(application.id, "dismissed", user_id=actor.user_id, user_name=actor.label,
                                      detail="dismissed; the store was not changed")
         if decided is None:  # decided elsewhere a moment ago
-            return self.desk._decided_reply(customer, self.not_waiting(customer))
-        self.desk._record(actor, "dismiss", customer, "done", detail="application dismissed; the store was not changed")
+            return decided_reply(self.desk, customer, self.not_waiting(customer))
+        writes.record(self.desk, actor, "dismiss", customer, "done", detail="application dismissed; the store was not changed")
         text = (f"Dismissed by {actor.label}: {display_name(customer)}'s application left the queue. "
                 "Their store account was not changed.")
-        reply = self.desk._decided_reply(application.customer, text, level="ok", application=decided)
-        self.desk._announce(f"{actor.label} dismissed the application of {customer.email}")
-        self.desk._tell_decision(application.customer, reply)
+        reply = decided_reply(self.desk, application.customer, text, level="ok", application=decided)
+        self.desk.announce(f"{actor.label} dismissed the application of {customer.email}")
+        self.desk.tell_decision(application.customer, reply)
         return reply
 
     # ------------------------------------------------------------------ Approve all
 
     def approve_all(self, intent: i.ApproveAll, actor: Actor) -> Reply:
-        from .desk import _plural, apply_change, diff, display_name
-
-        self.desk._require(actor, Role.ADMIN, "approve or deny wholesale applicants", "approve")
+        self.desk.require(actor, Role.ADMIN, "approve or deny wholesale applicants", "approve")
         reason = self.rule.off_reason()
         if reason is not None:
             return Reply.notice("info", reason, replace=True)
         wanted = set(intent.ids)
-        with self.desk._locked(wanted):
+        with self.desk.locked(wanted):
             self.feed.refresh()  # what changed since the last look: one request
             waiting = {a.customer_id: a for a in self.ledger.waiting(wanted)}
             if not waiting:
@@ -150,8 +145,8 @@ class Approvals:
             apps = list(waiting.values())
             batch = [a.customer for a in apps]
             changes = [self.rule.approve_change(c) for c in batch]
-            pairs = [diff(c, apply_change(c, ch)) for c, ch in zip(batch, changes)]
-            with self.desk._sending(actor, "approve", batch, before=[p[0] for p in pairs], after=[p[1] for p in pairs],
+            pairs = [writes.diff(c, writes.apply_change(c, ch)) for c, ch in zip(batch, changes)]
+            with writes.sending(self.desk, actor, "approve", batch, before=[p[0] for p in pairs], after=[p[1] for p in pairs],
                                     detail="approve all", settle_done=False) as sent:
                 results = self.desk.service.update_many(changes)
         by_id = {r.record_id: r for r in results}
@@ -160,11 +155,11 @@ class Approvals:
         for index, (app, customer, change) in enumerate(zip(apps, batch, changes)):
             result = by_id.get(customer.id)
             if result is not None and result.ok:
-                after = apply_change(customer, change)
+                after = writes.apply_change(customer, change)
                 approved.append(after)
                 sent.settle(index, "done")
                 decided = self._close(app, "approved", actor, after, detail="approve all")
-                self.desk._tell_decision(after, self.desk._decided_reply(
+                self.desk.tell_decision(after, decided_reply(self.desk, 
                     after, f"Approved by {actor.label} (approve all).", level="ok", application=decided))
             else:
                 why = result.message if result else "no answer for this record"
@@ -173,13 +168,13 @@ class Approvals:
         skipped = len(wanted) - len(waiting)
         lines = [f"✓ {display_name(c)} ({c.email})" for c in approved]
         lines += [f"✗ {display_name(c)} ({c.email}): {why}" for c, why in failed]
-        notices = [Notice("ok", f"Approved {_plural(len(approved), 'applicant')} (by {actor.label}).")]
+        notices = [Notice("ok", f"Approved {plural(len(approved), 'applicant')} (by {actor.label}).")]
         if failed:
-            notices.append(Notice("error", f"{_plural(len(failed), 'applicant')} could not be approved — see the list."))
+            notices.append(Notice("error", f"{plural(len(failed), 'applicant')} could not be approved — see the list."))
         if skipped:
-            notices.append(Notice("info", f"{_plural(skipped, 'applicant')} were no longer pending and were left alone."))
+            notices.append(Notice("info", f"{plural(skipped, 'applicant')} were no longer pending and were left alone."))
         if approved:
-            self.desk._announce(f"{actor.label} approved {_plural(len(approved), 'wholesale applicant')}: "
+            self.desk.announce(f"{actor.label} approved {plural(len(approved), 'wholesale applicant')}: "
                                 + ", ".join(c.email for c in approved))
         card = Card(title="Approve all", lines=tuple(lines), key="approve-all")
         return Reply(text=notices[0].text, cards=(card,), notices=tuple(notices), replace=True, public=False)
@@ -194,23 +189,19 @@ class Approvals:
         application = self.ledger.waiting_for(customer.id)
         if application is None:
             return None
-        self.desk._require(actor, Role.ADMIN, "approve wholesale applicants (enabling one approves them)",
+        self.desk.require(actor, Role.ADMIN, "approve wholesale applicants (enabling one approves them)",
                            "approve", customer.id)
         return application
 
     def approved_by_write(self, application: Application, actor: Actor, after: Customer, how: str) -> str:
         """Record the approval a write made (enable / Undo) and update the posted message."""
-        from .desk import display_name
-
         text = f"Approved by {actor.label} ({how}): {display_name(after)} is now {self._approved_as(after)}."
         decided = self._close(application, "approved", actor, after, detail=how)
-        self.desk._tell_decision(after, self.desk._decided_reply(after, text, level="ok", application=decided))
+        self.desk.tell_decision(after, decided_reply(self.desk, after, text, level="ok", application=decided))
         return text
 
     def move_note(self, group: CustomerGroup, after: Customer) -> str:
         """What a move into a group that needs approval means, for the reply ("" otherwise)."""
-        from .desk import display_name
-
         try:
             if not self.rule.needs_approval(group):
                 return ""
@@ -258,21 +249,17 @@ class Approvals:
 
     def withdrawn_reply(self, application: Application) -> Reply:
         """The posted message of an application that left the queue in the store."""
-        from .desk import display_name
-
         customer = application.customer
         text = (f"{display_name(customer)} is no longer waiting for approval "
                 f"({application.detail or 'changed in the store'}). Nothing to decide.")
-        return self.desk._decided_reply(customer, text, application=application)
+        return decided_reply(self.desk, customer, text, application=application)
 
     def not_waiting(self, customer: Customer) -> str:
-        from .desk import _when, display_name
-
         last = self.ledger.latest_for(customer.id)
         if last is not None and last.state in PAST:
-            when = _when(last.decided_at) if last.decided_at else "an unknown time"
+            at = when(last.decided_at) if last.decided_at else "an unknown time"
             return (f"{display_name(customer)}'s application was already {PAST[last.state]} by "
-                    f"{last.decided_by_name or 'someone'} at {when}. Nothing changed.")
+                    f"{last.decided_by_name or 'someone'} at {at}. Nothing changed.")
         if last is not None and last.state == "withdrawn":
             return (f"{display_name(customer)} is no longer waiting for approval ({last.detail or 'changed in the store'}). "
                     "Nothing changed.")
@@ -291,7 +278,7 @@ class Approvals:
             application = self.ledger.latest_for(who)
             if application is not None:
                 return application.customer
-        return self.desk._find(who)
+        return self.desk.find(who)
 
     def _close(self, application: Application, state: str, actor: Actor, after: Customer, *,
                detail: str = "") -> Application:

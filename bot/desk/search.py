@@ -1,7 +1,7 @@
 """The ``find`` use case: a search text → the customer's card, a list to pick from, or a
 sentence that says what was searched and what else to try.
 
-The desk delegates ``Find`` here (and the message shortcut its phone numbers). Matching and
+The desk dispatches ``Find`` here (and the message shortcut its phone numbers). Matching and
 ranking are :mod:`bot.finder`'s; the store requests go through
 ``CustomerService.search_customers`` (cached, single-flight, at most three requests). One rule
 above all: a card is shown only when exactly one customer matches — a text that matches
@@ -13,15 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import finder
-from . import intents as i
-from .guard import Actor
-from .reply import Button, Card, Notice, Reply, Row
-from .store.models import Customer
-from .store.service import SearchAnswer
+from .. import finder
+from .. import intents as i
+from ..guard import Actor
+from ..reply import Button, Card, Notice, Reply, Row
+from ..store.models import Customer
+from ..store.service import SearchAnswer
+from .cards import customer_card
+from .wording import clip, display_name
 
 if TYPE_CHECKING:  # the desk imports this module
-    from .desk import Desk
+    from .core import Desk
 
 PAGE = 10
 """Results per page of the list (each is one Block Kit section)."""
@@ -56,7 +58,7 @@ def find_reply(desk: "Desk", intent: i.Find, actor: Actor) -> Reply:
         return nothing_found(outcome)
     if _one(outcome):
         customer = customers[0]
-        return Reply(text=f"{_name(customer)} ({customer.email})", cards=(desk.customer_card(customer, actor),))
+        return Reply(text=f"{display_name(customer)} ({customer.email})", cards=(customer_card(desk, customer, actor),))
     return Reply(text=f"{len(customers)} {'customers match' if len(customers) != 1 else 'customer matches'} “{intent.text}”",
                  cards=(result_list(desk, outcome, intent.page),))
 
@@ -78,7 +80,7 @@ def result_list(desk: "Desk", outcome: Outcome, page: int) -> Card:
         footer.append("the store may hold more matches than it sent or I could read: add to the search to narrow it")
     count = f"{len(customers)} customers match" if len(customers) != 1 else "1 customer matches"
     return Card(
-        title=f"{count} “{_clip(outcome.query.text, 60)}”",
+        title=f"{count} “{clip(outcome.query.text, 60)}”",
         rows=rows, actions=tuple(actions), footer=" · ".join(footer), key=f"find{page}",
     )
 
@@ -102,13 +104,13 @@ def _maybe_more(outcome: Outcome) -> bool:
 
 def row_text(desk: "Desk", customer: Customer) -> str:
     status = "Enabled" if customer.enabled else "Disabled"
-    return f"{_name(customer)} · {customer.email} · {desk.service.group_name(customer.group_id)} · {status}"
+    return f"{display_name(customer)} · {customer.email} · {desk.service.group_name(customer.group_id)} · {status}"
 
 
 def nothing_found(outcome: Outcome) -> Reply:
     """What was searched, and what else to try."""
     query, plan = outcome.query, outcome.plan
-    shown = _clip(query.text, 80)
+    shown = clip(query.text, 80)
     if query.kind == "email":
         text = (f"No customer with the address {query.value}. Check the spelling, or search by name or "
                 "phone number.")
@@ -139,15 +141,7 @@ def shortcut_result(desk: "Desk", text: str, actor: Actor) -> tuple[list[Card], 
     outcome = run(desk, text)
     customers = outcome.customers
     if _one(outcome):
-        return [desk.customer_card(customers[0], actor)], []
+        return [customer_card(desk, customers[0], actor)], []
     if not customers:
         return [], [Notice("warn", f"No customer with the phone number {text}.")]
     return [result_list(desk, outcome, 1)], []
-
-
-def _name(customer: Customer) -> str:
-    return customer.full_name or customer.email
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -2,7 +2,8 @@
 
 Pure functions over plain values (no store, no Slack), so each wording has one home and the
 desk's handlers only pick which one to say. ``group_name`` callables turn a group id into its
-name (``CustomerService.group_name``).
+name (``CustomerService.group_name``). The small text helpers every desk module uses (a
+customer's display name, a group's label, code spans, plurals, clipping) live here too.
 """
 
 from __future__ import annotations
@@ -11,10 +12,24 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from .guard import Role
-from .intents import USAGE
+from ..guard import Role
+from ..intents import USAGE
+from ..store.models import Customer, CustomerGroup, Flag
+from ..store.backend import StoreHints
 
 GroupName = Callable[[int], str]
+
+FLAG_WORDS: dict[Flag, tuple[str, str]] = {
+    # flag: (word when True, word when False)
+    "enabled": ("Enabled", "Disabled"),
+    "mail_list": ("Subscribed", "Not subscribed"),
+}
+FLAG_VERBS: dict[Flag, tuple[str, str]] = {
+    "enabled": ("Enable", "Disable"),
+    "mail_list": ("Subscribe", "Unsubscribe"),
+}
+FLAG_FIELD_LABELS: dict[Flag, str] = {"enabled": "Account", "mail_list": "Mailing list"}
+FLAG_SETTING_NAMES: dict[Flag, str] = {"enabled": "account enabled/disabled", "mail_list": "mailing list"}
 
 FLAG_NOW: dict[tuple[str, bool], str] = {
     # (flag, new value): how the customer is after the change
@@ -178,3 +193,46 @@ def _command_of(line: str) -> str:
 
 def when(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def display_name(customer: Customer) -> str:
+    return customer.full_name or customer.email
+
+
+def group_label(group: CustomerGroup) -> str:
+    return group.name if group.id == 0 else f"{group.name} (#{group.id})"
+
+
+def member_line(c: Customer) -> str:
+    state = "" if c.enabled else " · disabled"
+    return f"{display_name(c)} — {c.email}{state}"
+
+
+def describe(fields: dict[str, Any], group_name: GroupName | None = None) -> str:
+    """Human words for a set of field values, e.g. "group VIP, disabled"."""
+    words = []
+    for key, value in fields.items():
+        if key == "group_id":
+            words.append(f"group {group_name(value) if group_name else '#' + str(value)}")
+        elif key in FLAG_WORDS:
+            words.append(FLAG_WORDS[key][0 if value else 1].lower())  # type: ignore[index]
+    return ", ".join(words) or "no change"
+
+
+def no_such_setting(flag: Flag, hints: StoreHints | None) -> str:
+    store = hints.label if hints is not None else "This store"
+    return (f"{store} has no {FLAG_SETTING_NAMES[flag]} setting for customers, so there is nothing to change. "
+            "Nothing was changed.")
+
+
+def code(text: str) -> str:
+    """``text`` as a code span of a ``markup`` text: shown literally (its backticks become ')."""
+    return "`" + (text.replace("`", "'") or " ") + "`"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
