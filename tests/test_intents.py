@@ -1,4 +1,4 @@
-"""Tests for bot/intents.py: parse, find_emails and the button-value codec.
+"""Tests for bot/intents/: parse, find_emails and the button-value codec.
 
 Table tests pin every documented form; hypothesis properties cover the rest. Run the long
 adversarial version with ``HYPOTHESIS_PROFILE=fuzz`` (10 000 examples per property).
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import string
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -662,3 +664,12 @@ def test_find_customers_in_never_raises(text: str) -> None:
     for intent in found:
         assert_well_formed(intent)
         assert decode(encode(intent)) == intent
+
+
+def test_the_package_stays_pure() -> None:
+    """``bot.intents``, every module of it, loads no Slack, HTTP or database library."""
+    probe = "import sys, bot.intents; print(*sorted(sys.modules))"
+    loaded = set(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                check=True).stdout.split())
+    assert {"bot.intents.types", "bot.intents.emails", "bot.intents.parse", "bot.intents.codec"} <= loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("slack_bolt", "slack_sdk", "requests", "sqlalchemy", "redis")}
