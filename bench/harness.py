@@ -2,7 +2,7 @@
 
 Everything here is production-shaped: the bot runs in gunicorn (``gthread``, 1 worker, 32
 threads, as in the ``Procfile``) as a subprocess configured only by environment variables, its
-store is a :class:`~bot.store.sandbox.SandboxStore` served by *this* process (so the benchmark
+store is a :class:`~bot.sandbox.threedcart.SandboxStore` served by *this* process (so the benchmark
 can turn its latency knob and read its request log), and Slack is the test suite's
 :class:`FakeSlack` (also in this process), which receives the cards on its response URLs.
 Requests to the bot are signed like Slack signs them.
@@ -42,7 +42,7 @@ from slack_helpers import (  # noqa: E402
     BOT_TOKEN, SIGNING_SECRET, action_for, block_actions, find_element, sign, slash_command,
 )
 
-from bot.store.sandbox import SandboxRequest, SandboxStore  # noqa: E402
+from bot.sandbox.threedcart import SandboxRequest, SandboxStore  # noqa: E402
 
 ADMIN = "UBENCH"
 """The Slack user the benchmark acts as (configured as BOT_ADMINS, so Approve all is allowed)."""

@@ -30,7 +30,7 @@ from .harness import (
     ADMIN, BenchSlack, Options, Result, Row, Served, _gunicorn, bot_environment, describe_requests,
     is_customer_search, ms, percentile, post_signed, run_together, slash_command, store_requests,
 )
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 
 CONCURRENT = 20
 OVERLAP_LATENCY = 0.3

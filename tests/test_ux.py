@@ -35,7 +35,7 @@ from bot.slack import app as slack_app
 from bot.slack import listeners as slack_listeners
 from bot.slack import web as slack_web
 from bot.slack.blocks import markup_mrkdwn, render
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 
 try:
     from fake_slack import FakeSlack

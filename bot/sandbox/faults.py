@@ -9,8 +9,9 @@ same path returns counters): ``latency``, ``fail_next``, ``rate_limit_next``, ``
 ``fail_ids``, ``throttle``, ``clear_faults``, ``reset_counts``, plus the store's own seeding
 knobs named in ``CONTROLS``. Control requests are neither counted nor faulted.
 
-(The 3dcart sandbox, ``bot/store/sandbox.py``, predates this module and has its own copy of the
-plumbing; it moves onto this base when the demo stores move into ``bot/sandbox/``.)
+Faults a store may offer as its own knobs (the 3dcart store does): a queued ``Failure`` with
+``drip`` (the body one byte at a time) or ``huge`` (a reply of any size, no Content-Length), and
+``fail_next(method=...)`` (only requests of that method take the fault).
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ class Failure:
     html: bool = False
     retry_after: float | None = None
     hang: float = 0.0
+    drip: float = 0.0
+    """Send headers, then the body one byte every ``drip`` seconds."""
+    method: str | None = None
+    """Only a request with this method takes the fault (others pass it by)."""
+    huge: int = 0
+    """Send a 200 body of this many bytes, without Content-Length (until the connection closes)."""
 
 
 class Reply(Exception):
@@ -69,6 +76,14 @@ class Reply(Exception):
         """True: send only these headers (no ``answer_headers``)."""
         self.payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         self.headers = {"Content-Type": content_type, **(headers or {})} if self.payload or raw is not None else dict(headers or {})
+        self.drip = 0.0
+        self.huge = 0
+        self.stopping: threading.Event | None = None
+
+
+def error_page(status: int) -> bytes:
+    """The HTML error page a web server in front of a store answers (fault knob ``html``)."""
+    return f"<html><head><title>{status} Error</title></head><body><h1>Server Error</h1></body></html>".encode()
 
 
 class _Server(ThreadingHTTPServer):
@@ -81,7 +96,7 @@ class _Server(ThreadingHTTPServer):
         self.store = store
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
+        super().__init__(address, store.handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
@@ -104,13 +119,16 @@ class _Server(ThreadingHTTPServer):
                 pass
 
 
-class _Handler(BaseHTTPRequestHandler):
+class Handler(BaseHTTPRequestHandler):
+    """Serves the methods it has a ``do_*`` for (a store may subclass it to add HEAD, say)."""
+
     protocol_version = "HTTP/1.1"
     timeout = 60
     server: _Server
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body go out as two writes: without this, delayed ACKs add ~40 ms per call.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:  # noqa: N802 — http.server's naming
@@ -138,11 +156,40 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
+            if reply.huge:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+                self.end_headers()
+                self._send_huge(reply)
+                return
             self.send_header("Content-Length", str(len(reply.payload)))
             self.end_headers()
-            self.wfile.write(reply.payload)
-        except OSError:
+            if reply.drip:
+                self._send_drip(reply)
+            elif method != "HEAD":
+                self.wfile.write(reply.payload)
+        except OSError:  # the client gave up (timeouts in tests) or the sandbox is stopping
             self.close_connection = True
+
+    def _send_drip(self, reply: Reply) -> None:
+        """Fault ``drip``: the body one byte at a time, ``reply.drip`` seconds apart."""
+        self.wfile.flush()
+        for position in range(len(reply.payload)):
+            if reply.stopping is not None and reply.stopping.wait(reply.drip):
+                raise OSError("sandbox stopping")
+            self.wfile.write(reply.payload[position:position + 1])
+            self.wfile.flush()
+
+    def _send_huge(self, reply: Reply) -> None:
+        """Fault ``huge``: ``reply.huge`` bytes of a JSON array of the store's ``HUGE_RECORD``,
+        no Content-Length."""
+        chunk = (self.server.store.HUGE_RECORD + b",") * 1000
+        self.wfile.write(b"[")
+        sent = 1
+        while sent < reply.huge:
+            self.wfile.write(chunk)
+            sent += len(chunk)
+        self.wfile.write(self.server.store.HUGE_LAST + b"]")
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — stdlib signature
         log.debug("sandbox: " + format, *args)
@@ -154,6 +201,11 @@ class FaultyStore:
     CONTROLS: tuple[str, ...] = ()
     """The store's own knobs the control endpoint may call (e.g. ``add_customers``)."""
     label = "sandbox"
+    handler: type[Handler] = Handler
+    """The request handler class (which HTTP methods the server takes)."""
+    HUGE_RECORD = b'{"id": 1}'
+    HUGE_LAST = b'{"id": 1}'
+    """What a ``huge`` reply repeats, and the record that ends it."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, latency: float = 0.0) -> None:
         self.host = host
@@ -185,6 +237,23 @@ class FaultyStore:
     def throttled(self) -> Reply | None:
         """A 429 when the store's own request quota is used up, else None (no throttle here)."""
         return None
+
+    def admit(self) -> Reply | None:
+        """Like ``throttled``, but asked under the store's lock as the request arrives, before
+        latency and queued faults (a quota that counts every request, faulted or not)."""
+        return None
+
+    def failed(self, failure: Failure) -> Reply:
+        """The answer for a queued failure (not a hang, drip or huge one)."""
+        if failure.status == 429:
+            return self.rate_limited(failure)
+        if failure.html:
+            return Reply(failure.status, raw=error_page(failure.status), content_type="text/html; charset=utf-8")
+        return Reply(failure.status, raw=failure.body.encode())
+
+    def crashed(self) -> Reply:
+        """The answer when serving a request raised (a sandbox bug, or input it did not expect)."""
+        return Reply(500, {"message": "An error has occurred."})
 
     def answer_headers(self) -> dict[str, str]:
         """Headers added to every API answer (rate-limit counters, say)."""
@@ -276,9 +345,11 @@ class FaultyStore:
         with self._lock:
             self._latency = max(0.0, float(seconds))
 
-    def fail_next(self, n: int = 1, status: int = 500, body: str = "", *, html: bool = False) -> None:
-        """The next ``n`` requests answer ``status`` with ``body`` (empty by default) or an HTML page."""
-        self._queue(n, Failure(int(status), body, html))
+    def fail_next(self, n: int = 1, status: int = 500, body: str = "", *, html: bool = False,
+                  method: str | None = None) -> None:
+        """The next ``n`` requests (of ``method`` only, when given) answer ``status`` with ``body``
+        (empty by default) or an HTML page."""
+        self._queue(n, Failure(int(status), body, html, method=method.upper() if method else None))
 
     def rate_limit_next(self, n: int = 1, retry_after: float | None = 1) -> None:
         """The next ``n`` requests answer 429 (``retry_after`` seconds until the quota refills;
@@ -340,24 +411,29 @@ class FaultyStore:
         with self._lock:
             self._failures.extend(copy.copy(failure) for _ in range(max(0, int(n))))
 
-    def _take_fault(self) -> Reply | None:
-        """Apply latency, hangs, queued failures and the quota to the request being served."""
+    def _take_fault(self, method: str) -> Reply | float | None:
+        """Apply latency, hangs, queued failures and the quota to the request being served: a
+        reply to send instead of serving it, a drip interval (serve it, slowly), or None."""
         with self._lock:
             latency = self._latency
-            failure = self._failures.popleft() if self._failures else None
+            failure = next((f for f in self._failures if f.method in (None, method)), None)
+            if failure is not None:
+                self._failures.remove(failure)
+            refused = self.admit()
         if latency:
             self._stopping.wait(latency)
         if failure is not None and failure.hang:
             self._stopping.wait(failure.hang)
             failure = None
+        if failure is not None and failure.drip:
+            return failure.drip
+        if failure is not None and failure.huge:
+            reply = Reply(200, raw=b"")
+            reply.huge = failure.huge
+            return reply
         if failure is not None:
-            if failure.status == 429:
-                return self.rate_limited(failure)
-            if failure.html:
-                page = f"<html><head><title>{failure.status} Error</title></head><body><h1>Server Error</h1></body></html>"
-                return Reply(failure.status, raw=page.encode(), content_type="text/html; charset=utf-8")
-            return Reply(failure.status, raw=failure.body.encode())
-        return self.throttled()
+            return self.failed(failure)
+        return refused if refused is not None else self.throttled()
 
     # ------------------------------------------------------------------ HTTP entry point
 
@@ -367,15 +443,20 @@ class FaultyStore:
             return self._serve_control(method, body)
         with self._lock:
             self._log.append(SandboxRequest(method, path, dict(query), time.time(), logged_body(body)))
+        drip = 0.0
         try:
-            reply = self._take_fault()
+            reply = self._take_fault(method)
+            if isinstance(reply, float):
+                drip, reply = reply, None
             if reply is None:
                 reply = self.route(method, path, query, headers, body) if self.authorized(headers) else self.unauthorized()
         except Reply as raised:
             reply = raised
-        except Exception:  # noqa: BLE001 — a sandbox bug answers 500 like a real server would
+        except Exception:  # noqa: BLE001 — a sandbox bug answers like a real server would (``crashed``)
             log.exception("sandbox failed on %s %s", method, path)
-            reply = Reply(500, {"message": "An error has occurred."})
+            reply = self.crashed()
+        if drip:
+            reply.drip, reply.stopping = drip, self._stopping
         if not reply.plain:
             reply.headers.update({k: v for k, v in self.answer_headers().items() if k not in reply.headers})
         return reply
@@ -399,5 +480,5 @@ def logged_body(body: bytes) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body.decode("utf-8", errors="replace")
