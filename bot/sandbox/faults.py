@@ -1,7 +1,10 @@
-"""What every demo store shares: a real local HTTP server, a request log and fault knobs.
+"""What every demo store shares: a real local HTTP server (``server.py``), a request log and fault
+knobs.
 
 A store subclasses ``FaultyStore`` and implements ``route`` (its API) and ``authorized``; it may
-override ``rate_limited`` (how its 429 looks) and ``answer_headers`` (headers on every answer).
+override ``rate_limited`` / ``failed`` (how its faults look), ``admit`` / ``throttled`` (its
+quota), ``crashed`` (its answer when serving raised) and ``answer_headers`` (headers on every
+answer).
 
 Fault knobs (Python API, or ``POST /_sandbox/control`` with a JSON object whose keys are the
 method names, e.g. ``{"latency": 0.2, "fail_next": {"n": 2, "status": 503}}``; ``GET`` on the
@@ -19,15 +22,14 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from .server import Handler, Reply, Server, error_page
 
 log = logging.getLogger(__name__)
 
@@ -64,137 +66,6 @@ class Failure:
     """Send a 200 body of this many bytes, without Content-Length (until the connection closes)."""
 
 
-class Reply(Exception):
-    """An HTTP answer, raised from deep inside a handler to end it."""
-
-    def __init__(self, status: int, body: Any = None, headers: Mapping[str, str] | None = None, *,
-                 raw: bytes | None = None, content_type: str = "application/json; charset=utf-8",
-                 plain: bool = False) -> None:
-        super().__init__(status)
-        self.status = status
-        self.plain = plain
-        """True: send only these headers (no ``answer_headers``)."""
-        self.payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-        self.headers = {"Content-Type": content_type, **(headers or {})} if self.payload or raw is not None else dict(headers or {})
-        self.drip = 0.0
-        self.huge = 0
-        self.stopping: threading.Event | None = None
-
-
-def error_page(status: int) -> bytes:
-    """The HTML error page a web server in front of a store answers (fault knob ``html``)."""
-    return f"<html><head><title>{status} Error</title></head><body><h1>Server Error</h1></body></html>".encode()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], store: FaultyStore) -> None:
-        self.store = store
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, store.handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def drop_connections(self) -> None:
-        """Close kept-alive connections too, so a stopped sandbox really refuses clients."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-class Handler(BaseHTTPRequestHandler):
-    """Serves the methods it has a ``do_*`` for (a store may subclass it to add HEAD, say)."""
-
-    protocol_version = "HTTP/1.1"
-    timeout = 60
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out as two writes: without this, delayed ACKs add ~40 ms per call.
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:  # noqa: N802 — http.server's naming
-        self._serve("GET")
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._serve("POST")
-
-    def do_PUT(self) -> None:  # noqa: N802
-        self._serve("PUT")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._serve("DELETE")
-
-    def do_PATCH(self) -> None:  # noqa: N802
-        self._serve("PATCH")
-
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        parts = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        reply = self.server.store.handle(method, parts.path, query, self.headers, body)
-        try:
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            if reply.huge:
-                self.send_header("Connection", "close")
-                self.close_connection = True
-                self.end_headers()
-                self._send_huge(reply)
-                return
-            self.send_header("Content-Length", str(len(reply.payload)))
-            self.end_headers()
-            if reply.drip:
-                self._send_drip(reply)
-            elif method != "HEAD":
-                self.wfile.write(reply.payload)
-        except OSError:  # the client gave up (timeouts in tests) or the sandbox is stopping
-            self.close_connection = True
-
-    def _send_drip(self, reply: Reply) -> None:
-        """Fault ``drip``: the body one byte at a time, ``reply.drip`` seconds apart."""
-        self.wfile.flush()
-        for position in range(len(reply.payload)):
-            if reply.stopping is not None and reply.stopping.wait(reply.drip):
-                raise OSError("sandbox stopping")
-            self.wfile.write(reply.payload[position:position + 1])
-            self.wfile.flush()
-
-    def _send_huge(self, reply: Reply) -> None:
-        """Fault ``huge``: ``reply.huge`` bytes of a JSON array of the store's ``HUGE_RECORD``,
-        no Content-Length."""
-        chunk = (self.server.store.HUGE_RECORD + b",") * 1000
-        self.wfile.write(b"[")
-        sent = 1
-        while sent < reply.huge:
-            self.wfile.write(chunk)
-            sent += len(chunk)
-        self.wfile.write(self.server.store.HUGE_LAST + b"]")
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — stdlib signature
-        log.debug("sandbox: " + format, *args)
-
-
 class FaultyStore:
     """A demo store behind real HTTP, with the shared fault knobs. Thread-safe (one lock)."""
 
@@ -216,7 +87,7 @@ class FaultyStore:
         self._failures: deque[Failure] = deque()
         self._fail_ids: dict[int, int] = {}
         self._stopping = threading.Event()
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ for subclasses
@@ -267,7 +138,7 @@ class FaultyStore:
     def start(self) -> FaultyStore:
         if self._server is None:
             self._stopping.clear()
-            self._server = _Server((self.host, self._requested_port), self)
+            self._server = Server((self.host, self._requested_port), self)
             self._thread = threading.Thread(
                 target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                 name=f"sandbox-{self.label}-{self.port}", daemon=True,
@@ -482,3 +353,6 @@ def logged_body(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, RecursionError):
         return body.decode("utf-8", errors="replace")
+
+
+__all__ = ["CONTROL_PATH", "Failure", "FaultyStore", "Handler", "Reply", "SandboxRequest", "error_page"]
