@@ -25,18 +25,17 @@ VIP), Bob (2, Wholesale), Carol (3), Dave (4, no group), Erin (5, Staff), Frank 
 Distributors), Grace (7), Henry (8, VIP) — with Carol and Grace waiting in the applicant group
 "Wholesale applicants" (5). BigCommerce has no Enabled / MailList, so those columns are absent.
 
-``python -m bot sandbox --backend bigcommerce`` runs ``main()`` on port 8036.
+``python -m bot sandbox --backend bigcommerce`` (``cli.py``) runs it on port 8036.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -506,38 +505,3 @@ def _within(record: Mapping[str, Any], bounds: Mapping[str, datetime | None]) ->
 
 def _not_allowed() -> Reply:
     return _error(405, "The requested method is not allowed for this resource.")
-
-
-def main(argv: Iterable[str] | None = None) -> int:
-    """``python -m bot sandbox --backend bigcommerce``: serve the demo store until Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="python -m bot sandbox --backend bigcommerce",
-                                     description="Run the BigCommerce sandbox store with demo data.")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8036, help="port (default 8036; 0 = any free port)")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
-    parser.add_argument("--throttle", action="store_true", help="enforce BigCommerce's quota (150 requests per 30 s)")
-    parser.add_argument("--customers", type=int, default=0, metavar="N", help="add N generated customers")
-    args = parser.parse_args(list(argv) if argv is not None else None)
-    store = BigCommerceSandbox(args.host, args.port, latency=args.latency)
-    if args.throttle:
-        store.throttle()
-    if args.customers > 0:
-        store.add_customers(args.customers)
-    try:
-        store.start()
-    except OSError as exc:
-        print(f"Could not listen on {args.host}:{args.port}: {exc.strerror or exc}")
-        return 1
-    print(f"BigCommerce sandbox store (demo data) at {store.url}")
-    print("Point the bot at it with these settings (demo values, not secrets):")
-    for name, value in store.credentials().items():
-        print(f"{name}={value}")
-    print(f"Fault control: POST {store.control_url}  ·  Ctrl-C to stop.", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        print("\nStopping the sandbox store.")
-    finally:
-        store.stop()
-    return 0
