@@ -30,7 +30,6 @@ Distributors), Grace (7), Henry (8, VIP) — with Carol and Grace waiting in the
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import threading
@@ -135,8 +134,6 @@ class BigCommerceSandbox(FaultyStore):
         self.access_token = access_token
         self._empty = "204"
         self.empty_lists(empty_lists)
-        self._customers: dict[int, dict[str, Any]] = {}
-        self._groups: dict[int, dict[str, Any]] = {}
         self._next_customer = 1
         self._next_group = 1
         self._window = _Window(DEFAULT_QUOTA, DEFAULT_WINDOW_MS, enforce=False)
@@ -214,25 +211,6 @@ class BigCommerceSandbox(FaultyStore):
     def add_groups(self, n: int, *, prefix: str = "Group") -> list[int]:
         """``n`` groups named ``"<prefix> 001"`` …"""
         return [self.add_group(f"{prefix} {i:03d}") for i in range(1, int(n) + 1)]
-
-    def customer(self, customer_id: int) -> dict[str, Any] | None:
-        """A copy of the raw record (v2 field names), or None."""
-        with self._lock:
-            record = self._customers.get(customer_id)
-            return copy.deepcopy(record) if record is not None else None
-
-    def group(self, group_id: int) -> dict[str, Any] | None:
-        with self._lock:
-            record = self._groups.get(group_id)
-            return copy.deepcopy(record) if record is not None else None
-
-    def customers(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [copy.deepcopy(r) for _, r in sorted(self._customers.items())]
-
-    def groups(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [copy.deepcopy(r) for _, r in sorted(self._groups.items())]
 
     def touch(self, customer_id: int, when: datetime | None = None) -> None:
         """Set a customer's ``date_modified`` (for ``min_date_modified`` tests)."""

@@ -89,6 +89,9 @@ class FaultyStore:
         self._stopping = threading.Event()
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        self._customers: dict[int, dict[str, Any]] = {}
+        self._groups: dict[int, dict[str, Any]] = {}
+        """The store's records by ID, in its own field names (guarded by ``_lock``)."""
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -177,6 +180,29 @@ class FaultyStore:
     @property
     def control_url(self) -> str:
         return self.origin + CONTROL_PATH
+
+    # ------------------------------------------------------------------ records
+
+    def customer(self, customer_id: int) -> dict[str, Any] | None:
+        """A copy of the raw record (the store's field names), or None."""
+        with self._lock:
+            record = self._customers.get(customer_id)
+            return copy.deepcopy(record) if record is not None else None
+
+    def group(self, group_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            record = self._groups.get(group_id)
+            return copy.deepcopy(record) if record is not None else None
+
+    def customers(self) -> list[dict[str, Any]]:
+        """Copies of every raw customer record, by ID."""
+        with self._lock:
+            return [copy.deepcopy(r) for _, r in sorted(self._customers.items())]
+
+    def groups(self) -> list[dict[str, Any]]:
+        """Copies of every raw group record, by ID."""
+        with self._lock:
+            return [copy.deepcopy(r) for _, r in sorted(self._groups.items())]
 
     # ------------------------------------------------------------------ observing
 

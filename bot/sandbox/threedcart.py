@@ -55,7 +55,6 @@ standalone server on port 8035.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import time
@@ -137,9 +136,7 @@ class SandboxStore(ThreeDCartApi, FaultyStore):
         self.max_limit = max_limit
         """The most records one page holds, whatever ``limit`` asks (a store may cap below 500)."""
         self.match = match
-        self._customers: dict[int, dict[str, Any]] = {}
         self._updated: dict[int, datetime] = {}
-        self._groups: dict[int, dict[str, Any]] = {}
         self._next_customer = 1
         self._next_group = 1
         self._answer_as: dict[int, int] = {}
@@ -242,27 +239,6 @@ class SandboxStore(ThreeDCartApi, FaultyStore):
     def add_groups(self, n: int, *, prefix: str = "Group", auto_approve: bool = True) -> list[int]:
         """``n`` groups named ``"<prefix> 001"`` … (for stores with more than 100 groups)."""
         return [self.add_group(f"{prefix} {i:03d}", AutoApprove=auto_approve) for i in range(1, n + 1)]
-
-    def customer(self, customer_id: int) -> dict[str, Any] | None:
-        """A copy of the raw record (3dcart field names), or None."""
-        with self._lock:
-            record = self._customers.get(customer_id)
-            return copy.deepcopy(record) if record is not None else None
-
-    def group(self, group_id: int) -> dict[str, Any] | None:
-        with self._lock:
-            record = self._groups.get(group_id)
-            return copy.deepcopy(record) if record is not None else None
-
-    def customers(self) -> list[dict[str, Any]]:
-        """Copies of every raw customer record, by ID."""
-        with self._lock:
-            return [copy.deepcopy(r) for _, r in sorted(self._customers.items())]
-
-    def groups(self) -> list[dict[str, Any]]:
-        """Copies of every raw group record, by ID."""
-        with self._lock:
-            return [copy.deepcopy(r) for _, r in sorted(self._groups.items())]
 
     def last_update(self, customer_id: int) -> datetime | None:
         with self._lock:
