@@ -4,7 +4,8 @@ knobs.
 A store subclasses ``FaultyStore`` and implements ``route`` (its API) and ``authorized``; it may
 override ``rate_limited`` / ``failed`` (how its faults look), ``admit`` / ``throttled`` (its
 quota), ``crashed`` (its answer when serving raised) and ``answer_headers`` (headers on every
-answer).
+answer). Its records live in ``_customers`` / ``_groups`` (by ID, in its own field names), which
+``customer()``, ``group()``, ``customers()`` and ``groups()`` copy out for tests.
 
 Fault knobs (Python API, or ``POST /_sandbox/control`` with a JSON object whose keys are the
 method names, e.g. ``{"latency": 0.2, "fail_next": {"n": 2, "status": 503}}``; ``GET`` on the

@@ -17,7 +17,7 @@ from typing import Any
 from .faults import Reply
 from .threedcart_data import (API_PREFIX, CUSTOMER_DEFAULTS, CUSTOMER_FILTERS, CUSTOMER_MISSING, DATE_FORMAT,
                               DEFAULT_LIMIT, GROUP_DEFAULTS, GROUP_EMPTY, GROUP_MISSING, INVALID, NO_CUSTOMERS,
-                              NO_GROUPS, PAST_END, _FIELD_NAMES, _as_int, _bulk_status, _coerce, _filter_matches,
+                              NO_GROUPS, PAST_END, _FIELD_NAMES, _as_int, _bulk_status, _coerce_fields, _filter_matches,
                               _message, _write_result)
 
 
@@ -197,10 +197,7 @@ class ThreeDCartApi:
             with self._lock:
                 error = self._customer_error(None, fields)
                 if error is None:
-                    try:
-                        coerced = {k: _coerce(k, v) for k, v in fields.items() if v is not None}
-                    except (ValueError, TypeError) as exc:
-                        error = f"The value for {exc} is not valid."
+                    coerced, error = _coerce_fields(fields)
                 if error is not None:
                     results.append(_write_result("CustomerID", 0, 400, error))
                     continue
@@ -233,10 +230,7 @@ class ThreeDCartApi:
                                      "Simulated failure (sandbox fail_ids).")
             error = self._customer_error(customer_id, fields)
             if error is None:
-                try:
-                    coerced = {k: _coerce(k, v) for k, v in fields.items() if v is not None}
-                except (ValueError, TypeError) as exc:
-                    error = f"The value for {exc} is not valid."
+                coerced, error = _coerce_fields(fields)
             if error is not None:
                 return _write_result("CustomerID", customer_id, 400, error)
             record.update(coerced)
@@ -264,10 +258,9 @@ class ThreeDCartApi:
         results = []
         for item in items:
             fields = {k: v for k, v in item.items() if k in GROUP_DEFAULTS and k != "CustomerGroupID"}
-            try:
-                coerced = {k: _coerce(k, v) for k, v in fields.items() if v is not None}
-            except (ValueError, TypeError) as exc:
-                results.append(_write_result("CustomerGroupID", 0, 400, f"The value for {exc} is not valid."))
+            coerced, error = _coerce_fields(fields)
+            if error is not None:
+                results.append(_write_result("CustomerGroupID", 0, 400, error))
                 continue
             if not str(coerced.get("Name") or "").strip():
                 results.append(_write_result("CustomerGroupID", 0, 400, "Name is required."))
@@ -282,10 +275,9 @@ class ThreeDCartApi:
             record = self._groups.get(group_id)
             if record is None:
                 return _write_result("CustomerGroupID", group_id, 404, GROUP_MISSING)
-            try:
-                coerced = {k: _coerce(k, v) for k, v in fields.items() if v is not None}
-            except (ValueError, TypeError) as exc:
-                return _write_result("CustomerGroupID", group_id, 400, f"The value for {exc} is not valid.")
+            coerced, error = _coerce_fields(fields)
+            if error is not None:
+                return _write_result("CustomerGroupID", group_id, 400, error)
             if "Name" in coerced and not coerced["Name"].strip():
                 return _write_result("CustomerGroupID", group_id, 400, "Name is required.")
             record.update(coerced)

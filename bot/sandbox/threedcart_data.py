@@ -151,6 +151,14 @@ def _coerce(name: str, value: Any) -> Any:
     return "" if value is None else str(value)
 
 
+def _coerce_fields(fields: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """Every non-null value in its field's type, or ``({}, why one is not valid)``."""
+    try:
+        return {k: _coerce(k, v) for k, v in fields.items() if v is not None}, None
+    except (ValueError, TypeError) as exc:
+        return {}, f"The value for {exc} is not valid."
+
+
 _FIELD_NAMES = {name.lower(): name for name in (*CUSTOMER_DEFAULTS, *GROUP_DEFAULTS)}
 """Lower-case property name → the documented one."""
 
