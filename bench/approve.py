@@ -19,7 +19,7 @@ import time
 
 import requests
 
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 
 from .harness import (
     ADMIN, Options, Result, Row, action_for, bench_env, block_actions, describe_requests, find_element, ms,

@@ -2,7 +2,7 @@
 
 Everything here is production-shaped: the bot is served over local HTTP by
 :mod:`bench.serving` (gunicorn as a subprocess configured only by environment variables, or its
-in-thread fallback), its store is a :class:`~bot.store.sandbox.SandboxStore` served by *this*
+in-thread fallback), its store is a :class:`~bot.sandbox.threedcart.SandboxStore` served by *this*
 process (so the benchmark can turn its latency knob and read its request log), and Slack is the
 test suite's :class:`FakeSlack` (also in this process), which receives the cards on its
 response URLs. Requests to the bot are signed like Slack signs them. :func:`bench_env` puts the
@@ -34,7 +34,7 @@ from slack_helpers import (  # noqa: E402
     BOT_TOKEN, SIGNING_SECRET, action_for, block_actions, find_element, sign, slash_command,
 )
 
-from bot.store.sandbox import SandboxRequest, SandboxStore  # noqa: E402
+from bot.sandbox.threedcart import SandboxRequest, SandboxStore  # noqa: E402
 
 __all__ = [
     "ADMIN", "BOT_TOKEN", "ROOT", "SERVED_MODES", "SIGNING_SECRET", "BenchSlack", "Env", "Options", "Result",

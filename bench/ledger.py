@@ -28,7 +28,7 @@ from bot.desk import Desk
 from bot.guard import Actor, Guard
 from bot.reply import Button
 from bot.state.engine import Database
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 from bot.store.service import CustomerService
 from bot.store.threedcart import ThreeDCartClient
 

@@ -41,7 +41,7 @@ SAMPLES = 10
 
 
 def run(opts: "Options") -> "Result":
-    from bot.store.sandbox import SandboxStore
+    from bot.sandbox.threedcart import SandboxStore
 
     from .harness import ROOT, Result, Row
 

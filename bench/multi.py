@@ -29,7 +29,7 @@ from .harness import (
     store_requests,
 )
 from .serving import Served, bot_environment, serve_gunicorn
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 
 CONCURRENT = 20
 OVERLAP_LATENCY = 0.3

@@ -53,7 +53,7 @@ def run(opts: "Options") -> "Result":
     from bot.db import Database
     from bot.desk import Desk
     from bot.guard import Actor, Guard
-    from bot.store.sandbox import SandboxStore
+    from bot.sandbox.threedcart import SandboxStore
     from bot.store.service import CustomerService
     from bot.store.threedcart import ThreeDCartClient
 

@@ -34,7 +34,7 @@ for _path in (str(ROOT / "tests"), str(ROOT)):
 from fake_slack import FakeSlack  # noqa: E402  (tests/ helpers, imported read-only)
 from slack_helpers import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
 
-from bot.store.sandbox import SandboxStore  # noqa: E402
+from bot.sandbox.threedcart import SandboxStore  # noqa: E402
 
 if TYPE_CHECKING:
     from .harness import Options

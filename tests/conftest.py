@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 from bot.store.service import CustomerService
 from bot.store.threedcart import ThreeDCartClient
 

@@ -47,7 +47,7 @@ from bot.reply import Reply
 from bot.runtime import Runtime, build_runtime
 from bot.slack.blocks import parse_pick, render, render_options, render_text
 from bot.slack.listeners import NO_EMAIL, OUT_OF_DATE, PICK_RE
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 
 try:
     from fake_slack import FakeSlack

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from bot.check import CHECKS, main
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 
 try:
     from fake_slack import FakeSlack

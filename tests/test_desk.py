@@ -16,7 +16,7 @@ from bot.guard import Actor, Guard
 from bot.reply import Button, Menu, Reply
 
 ADMIN, AGENT, VIEWER = Actor("UADMIN", "alice"), Actor("UAGENT", "bob"), Actor("UVIEW", "vic")
-JANE, CAROL, GRACE, ERIN = 1, 3, 7, 5  # sandbox demo data (see bot/store/sandbox.py)
+JANE, CAROL, GRACE, ERIN = 1, 3, 7, 5  # sandbox demo data (see bot/sandbox/threedcart_data.py)
 
 
 class Clock:

@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from bot.store.sandbox import CONTROL_PATH, SandboxRequest, SandboxStore
+from bot.sandbox.threedcart import CONTROL_PATH, SandboxRequest, SandboxStore
 
 try:
     from fake_slack import FakeSlack

@@ -19,7 +19,7 @@ from bot.desk import Desk
 from bot.guard import Actor, Guard
 from bot.store.errors import Misconfigured, StoreError, Unavailable, WrongRecord
 from bot.store.models import CustomerQuery
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 from bot.store.service import CustomerService
 from bot.store.threedcart import ThreeDCartClient
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.processes import check_process_shape
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 
 try:
     from bot_processes import BotProcess, clean_env

@@ -28,7 +28,7 @@ from bot.state.seen import RedisSeenKeys
 from bot.state.shared import SharedRedis, connect_redis
 from bot.store.cache import LocalCache, RedisCache, decode
 from bot.store.errors import RateLimited
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 from bot.store.service import CustomerService
 from bot.store.threedcart import ThreeDCartClient, TokenBucket
 

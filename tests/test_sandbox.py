@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
-from bot.store.sandbox import AUTH_FAILURE, PAST_END, SandboxStore, main
+from bot.sandbox.cli import main
+from bot.sandbox.threedcart import AUTH_FAILURE, PAST_END, SandboxStore
 
 
 def auth(store: SandboxStore) -> dict[str, str]:

@@ -18,8 +18,8 @@ from bot.guard import Actor, Guard
 from bot.reply import Button, Card, Reply
 from bot.slack.blocks import render
 from bot.store.models import Customer, CustomerQuery
-from bot.store.people import people
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.people import people
+from bot.sandbox.threedcart import SandboxStore
 from bot.store.service import CustomerService
 
 ADMIN, VIEWER = Actor("UADMIN", "alice"), Actor("UVIEW", "vic")

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.store.connect import connect
 from bot.store.errors import AmbiguousGroup, BadRequest, NotFound, Unavailable, UnknownGroup
 from bot.store.models import RETAIL, Customer, CustomerChange
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 from bot.store.service import CustomerService
 from bot.store.threedcart import ThreeDCartClient
 

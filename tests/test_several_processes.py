@@ -18,7 +18,7 @@ import pytest
 from bot.audit import AuditLog
 from bot.db import Database
 from bot.state.shared import connect_redis
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 
 try:
     from bot_processes import BotProcess, clean_env

@@ -10,7 +10,7 @@ import pytest
 
 from bot.store.errors import AuthFailed, BadRequest, RateLimited, StoreError, Unavailable
 from bot.store.models import CustomerChange, CustomerQuery
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 from bot.store.service import CustomerService
 from bot.store.threedcart import ThreeDCartClient
 

@@ -12,7 +12,7 @@ from bot.runtime import RedactSecrets
 from bot.scrub import Scrubber
 from bot.store.errors import AuthFailed, RateLimited, Unavailable
 from bot.store.http import StoreHttp, reset_ms_header, requests_left_slowdown, retry_after_header
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 
 
 def layer(store: SandboxStore, **options) -> StoreHttp:

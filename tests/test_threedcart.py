@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.store.errors import NotFound, Unavailable
 from bot.store.models import Customer, CustomerChange, CustomerGroup, CustomerQuery, WriteResult
-from bot.store.sandbox import SandboxStore
+from bot.sandbox.threedcart import SandboxStore
 from bot.store.threedcart import ThreeDCartClient
 
 ALL = CustomerQuery()

@@ -34,9 +34,9 @@ from bot.runtime import build_runtime
 from bot.slack import app as slack_app
 from bot.slack import listeners as slack_listeners
 from bot.slack import web as slack_web
+from bot.sandbox.threedcart import SandboxStore
 from bot.slack.blocks import render
 from bot.slack.text import markup_mrkdwn
-from bot.store.sandbox import SandboxStore
 
 try:
     from fake_slack import FakeSlack

@@ -26,7 +26,7 @@ from bot.guard import Actor, Guard
 from bot.reply import Reply
 from bot.settle import Settler
 from bot.state.engine import Database
-from bot.store.sandbox import CONTROL_PATH, SandboxStore
+from bot.sandbox.threedcart import CONTROL_PATH, SandboxStore
 from bot.store.service import CustomerService
 
 ADMIN, AGENT = Actor("UADMIN", "alice"), Actor("UAGENT", "bob")

@@ -1,3 +1,3 @@
-"""Embedded demo stores over real local HTTP: the shared fault knobs (``faults``) and the
-BigCommerce store (``bigcommerce``); ``cli`` runs either one. (The 3dcart store still lives in
-``bot/store/sandbox.py``.)"""
+"""Embedded demo stores over real local HTTP: the shared HTTP server (``server``) and fault knobs
+(``faults``), the 3dcart store (``threedcart``, with its routes in ``threedcart_api`` and its data
+in ``threedcart_data``), the BigCommerce store (``bigcommerce``); ``cli`` runs either one."""

@@ -25,18 +25,16 @@ VIP), Bob (2, Wholesale), Carol (3), Dave (4, no group), Erin (5, Staff), Frank 
 Distributors), Grace (7), Henry (8, VIP) — with Carol and Grace waiting in the applicant group
 "Wholesale applicants" (5). BigCommerce has no Enabled / MailList, so those columns are absent.
 
-``python -m bot sandbox --backend bigcommerce`` runs ``main()`` on port 8036.
+``python -m bot sandbox --backend bigcommerce`` (``cli.py``) runs it on port 8036.
 """
 
 from __future__ import annotations
 
-import argparse
-import copy
 import json
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -136,8 +134,6 @@ class BigCommerceSandbox(FaultyStore):
         self.access_token = access_token
         self._empty = "204"
         self.empty_lists(empty_lists)
-        self._customers: dict[int, dict[str, Any]] = {}
-        self._groups: dict[int, dict[str, Any]] = {}
         self._next_customer = 1
         self._next_group = 1
         self._window = _Window(DEFAULT_QUOTA, DEFAULT_WINDOW_MS, enforce=False)
@@ -215,25 +211,6 @@ class BigCommerceSandbox(FaultyStore):
     def add_groups(self, n: int, *, prefix: str = "Group") -> list[int]:
         """``n`` groups named ``"<prefix> 001"`` …"""
         return [self.add_group(f"{prefix} {i:03d}") for i in range(1, int(n) + 1)]
-
-    def customer(self, customer_id: int) -> dict[str, Any] | None:
-        """A copy of the raw record (v2 field names), or None."""
-        with self._lock:
-            record = self._customers.get(customer_id)
-            return copy.deepcopy(record) if record is not None else None
-
-    def group(self, group_id: int) -> dict[str, Any] | None:
-        with self._lock:
-            record = self._groups.get(group_id)
-            return copy.deepcopy(record) if record is not None else None
-
-    def customers(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [copy.deepcopy(r) for _, r in sorted(self._customers.items())]
-
-    def groups(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [copy.deepcopy(r) for _, r in sorted(self._groups.items())]
 
     def touch(self, customer_id: int, when: datetime | None = None) -> None:
         """Set a customer's ``date_modified`` (for ``min_date_modified`` tests)."""
@@ -506,38 +483,3 @@ def _within(record: Mapping[str, Any], bounds: Mapping[str, datetime | None]) ->
 
 def _not_allowed() -> Reply:
     return _error(405, "The requested method is not allowed for this resource.")
-
-
-def main(argv: Iterable[str] | None = None) -> int:
-    """``python -m bot sandbox --backend bigcommerce``: serve the demo store until Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="python -m bot sandbox --backend bigcommerce",
-                                     description="Run the BigCommerce sandbox store with demo data.")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8036, help="port (default 8036; 0 = any free port)")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
-    parser.add_argument("--throttle", action="store_true", help="enforce BigCommerce's quota (150 requests per 30 s)")
-    parser.add_argument("--customers", type=int, default=0, metavar="N", help="add N generated customers")
-    args = parser.parse_args(list(argv) if argv is not None else None)
-    store = BigCommerceSandbox(args.host, args.port, latency=args.latency)
-    if args.throttle:
-        store.throttle()
-    if args.customers > 0:
-        store.add_customers(args.customers)
-    try:
-        store.start()
-    except OSError as exc:
-        print(f"Could not listen on {args.host}:{args.port}: {exc.strerror or exc}")
-        return 1
-    print(f"BigCommerce sandbox store (demo data) at {store.url}")
-    print("Point the bot at it with these settings (demo values, not secrets):")
-    for name, value in store.credentials().items():
-        print(f"{name}={value}")
-    print(f"Fault control: POST {store.control_url}  ·  Ctrl-C to stop.", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        print("\nStopping the sandbox store.")
-    finally:
-        store.stop()
-    return 0

@@ -1,7 +1,11 @@
-"""What every demo store shares: a real local HTTP server, a request log and fault knobs.
+"""What every demo store shares: a real local HTTP server (``server.py``), a request log and fault
+knobs.
 
 A store subclasses ``FaultyStore`` and implements ``route`` (its API) and ``authorized``; it may
-override ``rate_limited`` (how its 429 looks) and ``answer_headers`` (headers on every answer).
+override ``rate_limited`` / ``failed`` (how its faults look), ``admit`` / ``throttled`` (its
+quota), ``crashed`` (its answer when serving raised) and ``answer_headers`` (headers on every
+answer). Its records live in ``_customers`` / ``_groups`` (by ID, in its own field names), which
+``customer()``, ``group()``, ``customers()`` and ``groups()`` copy out for tests.
 
 Fault knobs (Python API, or ``POST /_sandbox/control`` with a JSON object whose keys are the
 method names, e.g. ``{"latency": 0.2, "fail_next": {"n": 2, "status": 503}}``; ``GET`` on the
@@ -9,8 +13,9 @@ same path returns counters): ``latency``, ``fail_next``, ``rate_limit_next``, ``
 ``fail_ids``, ``throttle``, ``clear_faults``, ``reset_counts``, plus the store's own seeding
 knobs named in ``CONTROLS``. Control requests are neither counted nor faulted.
 
-(The 3dcart sandbox, ``bot/store/sandbox.py``, predates this module and has its own copy of the
-plumbing; it moves onto this base when the demo stores move into ``bot/sandbox/``.)
+Faults a store may offer as its own knobs (the 3dcart store does): a queued ``Failure`` with
+``drip`` (the body one byte at a time) or ``huge`` (a reply of any size, no Content-Length), and
+``fail_next(method=...)`` (only requests of that method take the fault).
 """
 
 from __future__ import annotations
@@ -18,15 +23,14 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from .server import Handler, Reply, Server, error_page
 
 log = logging.getLogger(__name__)
 
@@ -55,97 +59,12 @@ class Failure:
     html: bool = False
     retry_after: float | None = None
     hang: float = 0.0
-
-
-class Reply(Exception):
-    """An HTTP answer, raised from deep inside a handler to end it."""
-
-    def __init__(self, status: int, body: Any = None, headers: Mapping[str, str] | None = None, *,
-                 raw: bytes | None = None, content_type: str = "application/json; charset=utf-8",
-                 plain: bool = False) -> None:
-        super().__init__(status)
-        self.status = status
-        self.plain = plain
-        """True: send only these headers (no ``answer_headers``)."""
-        self.payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-        self.headers = {"Content-Type": content_type, **(headers or {})} if self.payload or raw is not None else dict(headers or {})
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], store: FaultyStore) -> None:
-        self.store = store
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def drop_connections(self) -> None:
-        """Close kept-alive connections too, so a stopped sandbox really refuses clients."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 60
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:  # noqa: N802 — http.server's naming
-        self._serve("GET")
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._serve("POST")
-
-    def do_PUT(self) -> None:  # noqa: N802
-        self._serve("PUT")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._serve("DELETE")
-
-    def do_PATCH(self) -> None:  # noqa: N802
-        self._serve("PATCH")
-
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        parts = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        reply = self.server.store.handle(method, parts.path, query, self.headers, body)
-        try:
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.payload)))
-            self.end_headers()
-            self.wfile.write(reply.payload)
-        except OSError:
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — stdlib signature
-        log.debug("sandbox: " + format, *args)
+    drip: float = 0.0
+    """Send headers, then the body one byte every ``drip`` seconds."""
+    method: str | None = None
+    """Only a request with this method takes the fault (others pass it by)."""
+    huge: int = 0
+    """Send a 200 body of this many bytes, without Content-Length (until the connection closes)."""
 
 
 class FaultyStore:
@@ -154,6 +73,11 @@ class FaultyStore:
     CONTROLS: tuple[str, ...] = ()
     """The store's own knobs the control endpoint may call (e.g. ``add_customers``)."""
     label = "sandbox"
+    handler: type[Handler] = Handler
+    """The request handler class (which HTTP methods the server takes)."""
+    HUGE_RECORD = b'{"id": 1}'
+    HUGE_LAST = b'{"id": 1}'
+    """What a ``huge`` reply repeats, and the record that ends it."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, latency: float = 0.0) -> None:
         self.host = host
@@ -164,8 +88,11 @@ class FaultyStore:
         self._failures: deque[Failure] = deque()
         self._fail_ids: dict[int, int] = {}
         self._stopping = threading.Event()
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        self._customers: dict[int, dict[str, Any]] = {}
+        self._groups: dict[int, dict[str, Any]] = {}
+        """The store's records by ID, in its own field names (guarded by ``_lock``)."""
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -186,6 +113,23 @@ class FaultyStore:
         """A 429 when the store's own request quota is used up, else None (no throttle here)."""
         return None
 
+    def admit(self) -> Reply | None:
+        """Like ``throttled``, but asked under the store's lock as the request arrives, before
+        latency and queued faults (a quota that counts every request, faulted or not)."""
+        return None
+
+    def failed(self, failure: Failure) -> Reply:
+        """The answer for a queued failure (not a hang, drip or huge one)."""
+        if failure.status == 429:
+            return self.rate_limited(failure)
+        if failure.html:
+            return Reply(failure.status, raw=error_page(failure.status), content_type="text/html; charset=utf-8")
+        return Reply(failure.status, raw=failure.body.encode())
+
+    def crashed(self) -> Reply:
+        """The answer when serving a request raised (a sandbox bug, or input it did not expect)."""
+        return Reply(500, {"message": "An error has occurred."})
+
     def answer_headers(self) -> dict[str, str]:
         """Headers added to every API answer (rate-limit counters, say)."""
         return {}
@@ -198,7 +142,7 @@ class FaultyStore:
     def start(self) -> FaultyStore:
         if self._server is None:
             self._stopping.clear()
-            self._server = _Server((self.host, self._requested_port), self)
+            self._server = Server((self.host, self._requested_port), self)
             self._thread = threading.Thread(
                 target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                 name=f"sandbox-{self.label}-{self.port}", daemon=True,
@@ -238,6 +182,29 @@ class FaultyStore:
     def control_url(self) -> str:
         return self.origin + CONTROL_PATH
 
+    # ------------------------------------------------------------------ records
+
+    def customer(self, customer_id: int) -> dict[str, Any] | None:
+        """A copy of the raw record (the store's field names), or None."""
+        with self._lock:
+            record = self._customers.get(customer_id)
+            return copy.deepcopy(record) if record is not None else None
+
+    def group(self, group_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            record = self._groups.get(group_id)
+            return copy.deepcopy(record) if record is not None else None
+
+    def customers(self) -> list[dict[str, Any]]:
+        """Copies of every raw customer record, by ID."""
+        with self._lock:
+            return [copy.deepcopy(r) for _, r in sorted(self._customers.items())]
+
+    def groups(self) -> list[dict[str, Any]]:
+        """Copies of every raw group record, by ID."""
+        with self._lock:
+            return [copy.deepcopy(r) for _, r in sorted(self._groups.items())]
+
     # ------------------------------------------------------------------ observing
 
     @property
@@ -276,9 +243,11 @@ class FaultyStore:
         with self._lock:
             self._latency = max(0.0, float(seconds))
 
-    def fail_next(self, n: int = 1, status: int = 500, body: str = "", *, html: bool = False) -> None:
-        """The next ``n`` requests answer ``status`` with ``body`` (empty by default) or an HTML page."""
-        self._queue(n, Failure(int(status), body, html))
+    def fail_next(self, n: int = 1, status: int = 500, body: str = "", *, html: bool = False,
+                  method: str | None = None) -> None:
+        """The next ``n`` requests (of ``method`` only, when given) answer ``status`` with ``body``
+        (empty by default) or an HTML page."""
+        self._queue(n, Failure(int(status), body, html, method=method.upper() if method else None))
 
     def rate_limit_next(self, n: int = 1, retry_after: float | None = 1) -> None:
         """The next ``n`` requests answer 429 (``retry_after`` seconds until the quota refills;
@@ -340,24 +309,29 @@ class FaultyStore:
         with self._lock:
             self._failures.extend(copy.copy(failure) for _ in range(max(0, int(n))))
 
-    def _take_fault(self) -> Reply | None:
-        """Apply latency, hangs, queued failures and the quota to the request being served."""
+    def _take_fault(self, method: str) -> Reply | float | None:
+        """Apply latency, hangs, queued failures and the quota to the request being served: a
+        reply to send instead of serving it, a drip interval (serve it, slowly), or None."""
         with self._lock:
             latency = self._latency
-            failure = self._failures.popleft() if self._failures else None
+            failure = next((f for f in self._failures if f.method in (None, method)), None)
+            if failure is not None:
+                self._failures.remove(failure)
+            refused = self.admit()
         if latency:
             self._stopping.wait(latency)
         if failure is not None and failure.hang:
             self._stopping.wait(failure.hang)
             failure = None
+        if failure is not None and failure.drip:
+            return failure.drip
+        if failure is not None and failure.huge:
+            reply = Reply(200, raw=b"")
+            reply.huge = failure.huge
+            return reply
         if failure is not None:
-            if failure.status == 429:
-                return self.rate_limited(failure)
-            if failure.html:
-                page = f"<html><head><title>{failure.status} Error</title></head><body><h1>Server Error</h1></body></html>"
-                return Reply(failure.status, raw=page.encode(), content_type="text/html; charset=utf-8")
-            return Reply(failure.status, raw=failure.body.encode())
-        return self.throttled()
+            return self.failed(failure)
+        return refused if refused is not None else self.throttled()
 
     # ------------------------------------------------------------------ HTTP entry point
 
@@ -367,15 +341,20 @@ class FaultyStore:
             return self._serve_control(method, body)
         with self._lock:
             self._log.append(SandboxRequest(method, path, dict(query), time.time(), logged_body(body)))
+        drip = 0.0
         try:
-            reply = self._take_fault()
+            reply = self._take_fault(method)
+            if isinstance(reply, float):
+                drip, reply = reply, None
             if reply is None:
                 reply = self.route(method, path, query, headers, body) if self.authorized(headers) else self.unauthorized()
         except Reply as raised:
             reply = raised
-        except Exception:  # noqa: BLE001 — a sandbox bug answers 500 like a real server would
+        except Exception:  # noqa: BLE001 — a sandbox bug answers like a real server would (``crashed``)
             log.exception("sandbox failed on %s %s", method, path)
-            reply = Reply(500, {"message": "An error has occurred."})
+            reply = self.crashed()
+        if drip:
+            reply.drip, reply.stopping = drip, self._stopping
         if not reply.plain:
             reply.headers.update({k: v for k, v in self.answer_headers().items() if k not in reply.headers})
         return reply
@@ -399,5 +378,8 @@ def logged_body(body: bytes) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body.decode("utf-8", errors="replace")
+
+
+__all__ = ["CONTROL_PATH", "Failure", "FaultyStore", "Handler", "Reply", "SandboxRequest", "error_page"]

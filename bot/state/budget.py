@@ -1,7 +1,7 @@
 """One store request budget for every process: a token bucket in Redis, shaped like 3dcart's.
 
 3dcart's leaky bucket holds 50 requests and drains at 2 per second *per store*, however many
-processes ask. Each process pacing itself (``TokenBucket`` in ``store/threedcart.py``) lets
+processes ask. Each process pacing itself (``TokenBucket`` in ``store/pacing.py``) lets
 ``web`` + ``clock`` together overrun it; ``RedisTokenBucket`` keeps one bucket in Redis, updated
 atomically by a Lua script on Redis's own clock (so hosts' clocks need not agree).
 

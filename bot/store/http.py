@@ -23,32 +23,29 @@ that does not fit in the budget ends the call at once (``RateLimited`` for 429, 
 otherwise); after a read timeout a retry starts only if a whole attempt still fits.
 
 Logs carry the store name, method, path, status, retries and milliseconds. Never headers, never
-bodies.
+bodies. Pacing and retry policy live in ``pacing.py``; the watchdog and the session in
+``deadline.py``.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
 import logging
 import math
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
-from urllib3.util.retry import Retry
 
 from ..scrub import Scrubber
+from .deadline import WATCHDOG, Watch, current_call, make_session
 from .errors import AuthFailed, RateLimited, StoreError, Unavailable
+from .pacing import (BudgetRetry, Limiter, TokenBucket, requests_left_slowdown, reset_ms_header,
+                     retry_after_header)
 
 log = logging.getLogger(__name__)
 
@@ -56,258 +53,7 @@ CONNECT_TIMEOUT = 3.0
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 """Largest reply body accepted (16 MB: a 300-record page of customers is well under 1 MB)."""
 CHUNK = 64 * 1024
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAYBE_SAVED = "; the change may or may not have been saved."
-
-
-# ---------------------------------------------------------------------- pacing
-
-
-class Limiter(Protocol):
-    """Client-side pacing shared by every call of a client (in-process or, later, Redis-backed).
-
-    ``acquire`` takes one token, sleeping if needed, and returns the seconds waited; a wait that
-    would end after ``deadline`` (``time.monotonic()`` seconds) raises ``RateLimited`` at once.
-    """
-
-    def acquire(self, deadline: float = math.inf) -> float: ...
-
-
-class TokenBucket:
-    """Client-side pacing with the shape of a leaky bucket (burst, then ``rate``/s).
-
-    Thread-safe. Callers reserve a token and sleep outside the lock until it is theirs, so
-    waiting threads are served in arrival order. A wait that would end after the caller's
-    deadline is refused with ``RateLimited`` (and the reservation is given back).
-    """
-
-    def __init__(self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if not (math.isfinite(rate) and rate > 0) or burst < 1:
-            raise ValueError("rate must be a finite number > 0 and burst >= 1")
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._tokens = float(burst)
-        self._stamp = clock()
-        self._lock = threading.Lock()
-
-    def acquire(self, deadline: float = math.inf) -> float:
-        """Take one token, sleeping if needed; returns the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-            self._tokens -= 1
-            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
-            if now + wait > deadline:
-                self._tokens += 1
-                raise RateLimited(
-                    f"The bot paces its store requests (about {self.rate:g} per second) and is busy "
-                    "right now. Try again in a few seconds.",
-                    status=None, retry_after=wait,
-                )
-        if wait > 0:
-            time.sleep(wait)
-        return wait
-
-
-# ---------------------------------------------------------------------- rate-limit headers
-
-
-def retry_after_header(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``Retry-After`` (3dcart; a number of seconds), or None."""
-    return _seconds(headers.get("Retry-After"), scale=1.0)
-
-
-def reset_ms_header(name: str = "X-Rate-Limit-Time-Reset-Ms") -> Callable[[Mapping[str, str]], float | None]:
-    """A ``retry_wait`` hook reading milliseconds from ``name`` (BigCommerce), then ``Retry-After``."""
-    def wait(headers: Mapping[str, str]) -> float | None:
-        seconds = _seconds(headers.get(name), scale=0.001)
-        return seconds if seconds is not None else retry_after_header(headers)
-    return wait
-
-
-def requests_left_slowdown(left: str = "X-Rate-Limit-Requests-Left", reset_ms: str = "X-Rate-Limit-Time-Reset-Ms",
-                           *, threshold: int = 2) -> Callable[[Mapping[str, str]], float]:
-    """A ``slowdown`` hook: when the ``left`` header says ``threshold`` or fewer requests remain in
-    the store's window, hold every next request of this client until the window resets."""
-    def slowdown(headers: Mapping[str, str]) -> float:
-        remaining = _seconds(headers.get(left), scale=1.0)
-        if remaining is None or remaining > threshold:
-            return 0.0
-        return _seconds(headers.get(reset_ms), scale=0.001) or 0.0
-    return slowdown
-
-
-def _seconds(value: str | None, *, scale: float) -> float | None:
-    if value is None or not str(value).strip():
-        return None
-    try:
-        number = float(str(value).strip()) * scale
-    except ValueError:
-        return None
-    return max(0.0, number) if math.isfinite(number) else None
-
-
-# ---------------------------------------------------------------------- the hard deadline
-
-
-class _Watch:
-    """The call in flight on one thread: its deadline, and the connection the watchdog cuts."""
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.fired = False
-        self._lock = threading.Lock()
-        self._sockets: list[Any] = []
-
-    def attach(self, sock: Any) -> None:
-        if sock is None:
-            return
-        with self._lock:
-            self._sockets.append(sock)
-            fired = self.fired
-        if fired:
-            _shutdown(sock)
-
-    def fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shutdown(sock)
-
-    def expired(self) -> bool:
-        return self.fired or time.monotonic() >= self.deadline
-
-
-def _shutdown(sock: Any) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-
-
-class _Watchdog:
-    """One daemon thread that fires each watch at its deadline (a heap, not a timer per call)."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, _Watch]] = []
-        self._counter = itertools.count()
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, watch: _Watch) -> None:
-        with self._cond:
-            heapq.heappush(self._heap, (watch.deadline, next(self._counter), watch))
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="store-deadline-watchdog", daemon=True)
-                self._thread.start()
-            self._cond.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._heap:
-                    self._cond.wait()
-                deadline, _, watch = self._heap[0]
-                delay = deadline - time.monotonic()
-                if delay > 0:
-                    self._cond.wait(delay)
-                    continue
-                heapq.heappop(self._heap)
-            if not getattr(watch, "done", False):
-                watch.fire()
-
-
-_WATCHDOG = _Watchdog()
-_current = threading.local()
-
-
-def _attach_current(conn: Any) -> None:
-    watch = getattr(_current, "watch", None)
-    if watch is not None:
-        watch.attach(getattr(conn, "sock", None))
-
-
-class _WatchedHTTPConnection(HTTPConnection):
-    """Registers its socket with the call in flight, so the watchdog can cut it at the deadline."""
-
-    def connect(self) -> None:
-        super().connect()
-        _attach_current(self)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        _attach_current(self)  # a pooled connection that is already open
-        super().request(*args, **kwargs)
-
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _attach_current(self)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        _attach_current(self)
-        super().request(*args, **kwargs)
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _WatchedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
-
-
-def make_session(pool_size: int = 32) -> requests.Session:
-    """A pooled session whose connections the deadline watchdog can cut; no urllib3 retries."""
-    adapter = _WatchedAdapter(pool_connections=4, pool_maxsize=max(1, pool_size),
-                              max_retries=Retry(total=False, raise_on_status=False, raise_on_redirect=False))
-    session = requests.Session()
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-# ---------------------------------------------------------------------- retries
-
-
-@dataclass(frozen=True)
-class BudgetRetry:
-    """Which failures are retried, and how long to back off; the budget decides whether it fits.
-
-    ``backoff(n)`` is the wait before retry ``n`` (1-based): 0 for the first, then
-    ``backoff_factor * 2**(n-1)`` capped at ``backoff_max`` (urllib3's shape).
-    """
-
-    total: int = 4
-    backoff_factor: float = 0.3
-    backoff_max: float = 2.0
-    read_methods: frozenset[str] = frozenset({"GET", "HEAD"})
-    statuses: frozenset[int] = RETRY_STATUSES
-
-    def backoff(self, retry: int) -> float:
-        if retry <= 1:
-            return 0.0
-        return min(self.backoff_max, self.backoff_factor * (2 ** (retry - 1)))
-
-    def on_status(self, method: str, status: int) -> bool:
-        """Reads retry on the whole status list; writes only on 429 (refused unprocessed)."""
-        if status == 429:
-            return True
-        return method in self.read_methods and status in self.statuses
-
-    def on_transport(self, method: str, *, sent: bool) -> bool:
-        """A request that never reached the store is always safe to send again; one that may
-        have reached it only when it is a read."""
-        return not sent or method in self.read_methods
 
 
 # ---------------------------------------------------------------------- replies
@@ -456,9 +202,9 @@ class StoreHttp:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise self._deadline_error(method, path, deadline, None)
-        watch = _Watch(deadline)
-        _current.watch = watch
-        _WATCHDOG.watch(watch)
+        watch = Watch(deadline)
+        current_call.watch = watch
+        WATCHDOG.watch(watch)
         sent = False
         try:
             try:
@@ -489,11 +235,11 @@ class StoreHttp:
                 raw = self._read_body(response, watch, method)
         finally:
             watch.done = True  # type: ignore[attr-defined]
-            _current.watch = None
+            current_call.watch = None
         text = self.scrub(raw.decode("utf-8", errors="replace").strip())
         return StoreReply(status, _json_or_none(text), text, reply_headers, retries)
 
-    def _read_body(self, response: requests.Response, watch: _Watch, method: str) -> bytes:
+    def _read_body(self, response: requests.Response, watch: Watch, method: str) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared and declared.strip().isdigit() and int(declared) > self.max_reply_bytes:
             raise self._too_large(method)
@@ -518,7 +264,7 @@ class StoreHttp:
 
     # ------------------------------------------------------------------ retry decisions
 
-    def _transport(self, method: str, watch: _Watch, *, sent: bool, timeout: bool) -> Exception:
+    def _transport(self, method: str, watch: Watch, *, sent: bool, timeout: bool) -> Exception:
         if watch.expired() or not self.retry.on_transport(method, sent=sent):
             return _Final(self._transport_error(method, watch, sent=sent, timeout=timeout))
         return _Retry(None, None, after_timeout=timeout)
@@ -581,7 +327,7 @@ class StoreHttp:
                               "(an error page?).", status=status)
         return reply
 
-    def _transport_error(self, method: str, watch: _Watch, *, sent: bool, timeout: bool) -> StoreError:
+    def _transport_error(self, method: str, watch: Watch, *, sent: bool, timeout: bool) -> StoreError:
         writing = method not in self.retry.read_methods
         if watch.expired() or timeout:
             return Unavailable(f"The store did not answer within {self.budget if watch.expired() else self.timeout:g} s"

@@ -1,7 +1,7 @@
 """Backend-neutral customer and group models.
 
 The bot's code speaks only these types. Each backend maps its own field names onto them
-(3dcart's ``BillingFirstName`` etc. live only in ``threedcart.py``).
+(3dcart's ``BillingFirstName`` etc. live only in ``threedcart/mapping.py``).
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def _threedcart(settings: Settings, limiter: Any = None) -> Backend:
 
 
 def _threedcart_demo() -> DemoStore:
-    from .sandbox import SandboxStore
+    from ..sandbox.threedcart import SandboxStore
 
     return SandboxStore(port=0).start()
 

@@ -19,33 +19,24 @@ Consistency rules:
 
 from __future__ import annotations
 
-import difflib
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
 from .backend import Backend
-from .backend import search_filters as _search_filters
 from .cache import Cache, CacheSpace, LocalCache, SingleFlight
 from .errors import AmbiguousGroup, BadRequest, NotFound, StoreError, UnknownGroup
+from .group_names import CANDIDATES, RETAIL_WORDS, names_of, nearest_groups, parse_group_id
 from .models import RETAIL, Customer, CustomerChange, CustomerGroup, CustomerQuery, SearchAnswer, WriteResult
+from .search import CustomerSearch
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-RETAIL_WORDS = ("retail", "none", "no group", RETAIL.name.lower())
-"""What a user may type to mean "no group" (``CustomerGroupID`` 0)."""
-CANDIDATES = 10
 _MISS = object()
-MAX_SEARCH_REQUESTS = 3
-SEARCH_PAGE = 100
-"""Records asked for per search request: enough for any name, one page of the store's."""
-
-
 
 __all__ = ["CustomerService", "SearchAnswer", "SingleFlight"]
 
@@ -55,7 +46,7 @@ class _Groups(NamedTuple):
     by_id: dict[int, CustomerGroup]
 
 
-class CustomerService:
+class CustomerService(CustomerSearch):
     """Cached, thread-safe access to customers and groups for the desk, poller and approvals."""
 
     def __init__(self, backend: Backend, *, ttl: float = 60.0, maxsize: int = 10_000, negative_ttl: float = 10.0,
@@ -158,7 +149,7 @@ class CustomerService:
         unique name prefix. Raises ``UnknownGroup`` / ``AmbiguousGroup`` with candidates."""
         needle = text.strip().lower()
         groups = self.groups()
-        group_id = _group_id(needle)
+        group_id = parse_group_id(needle)
         if group_id is not None:
             return self._group_by_id(group_id, text, groups)
         if not needle:
@@ -171,7 +162,7 @@ class CustomerService:
                 return matches[0]
             if matches:
                 raise AmbiguousGroup(text, matches)
-        raise UnknownGroup(text, _nearest(needle, groups))
+        raise UnknownGroup(text, nearest_groups(needle, groups))
 
     def search_groups(self, text: str, limit: int = 100) -> list[CustomerGroup]:
         """Groups for a type-ahead menu, ``RETAIL`` included: ID match, name prefix, then substring."""
@@ -179,10 +170,10 @@ class CustomerService:
         options = [RETAIL, *self.groups()]
         if not needle:
             return options[:limit]
-        group_id = _group_id(needle)
+        group_id = parse_group_id(needle)
         by_id = [g for g in options if g.id == group_id]
-        prefix = [g for g in options if any(n.startswith(needle) for n in _names(g))]
-        inside = [g for g in options if any(needle in n for n in _names(g))]
+        prefix = [g for g in options if any(n.startswith(needle) for n in names_of(g))]
+        inside = [g for g in options if any(needle in n for n in names_of(g))]
         return list({g.id: g for g in by_id + prefix + inside}.values())[:limit]
 
     def group_members(self, group_id: int, *, limit: int = 20, offset: int | None = None,
@@ -225,55 +216,6 @@ class CustomerService:
         """The cached customer, or None; never asks the store."""
         with self._lock:
             return self._by_id.get(customer_id)
-
-    # ------------------------------------------------------------------ search
-
-    @property
-    def search_filters(self) -> frozenset[str]:
-        """The customer filters the store supports (``CustomerQuery`` field names)."""
-        return _search_filters(self.backend)
-
-    def search_customers(self, queries: Sequence[CustomerQuery], *, limit: int = SEARCH_PAGE,
-                         scan: int = 0) -> SearchAnswer:
-        """What the store answers to each of ``queries`` (one page of ``limit`` records each)
-        and, with ``scan``, to one unfiltered page of ``scan`` records: one store request each,
-        at most ``MAX_SEARCH_REQUESTS`` in all. The caller decides what really matches.
-
-        Cached like lookups (single-flight, dropped on every write); each customer seen is
-        cached by ID, so opening one of them from a result list costs no request.
-        """
-        queries = tuple(queries)
-        if len(queries) + (1 if scan else 0) > MAX_SEARCH_REQUESTS:
-            raise ValueError(f"a search may cost at most {MAX_SEARCH_REQUESTS} store requests")
-        unsupported = {f for q in queries for f in _set_fields(q)} - self.search_filters
-        if unsupported:
-            raise ValueError(f"{self.backend.name} cannot filter customers by {', '.join(sorted(unsupported))}")
-        return self._cached(self._lists, ("search", queries, limit, scan), lambda: self._search(queries, limit, scan))
-
-    def _search(self, queries: tuple[CustomerQuery, ...], limit: int, scan: int) -> SearchAnswer:
-        """The requests go out together (each is independent; the client's rate limiter still
-        paces them), so a search takes about one store round trip, not three."""
-        asks = [(q, limit) for q in queries] + ([(CustomerQuery(), scan)] if scan else [])
-        if not asks:
-            return SearchAnswer((), requests=0, full=False)
-        with ThreadPoolExecutor(max_workers=len(asks), thread_name_prefix="search") as pool:
-            futures = [pool.submit(self.backend.find_customers, q, limit=size) for q, size in asks]
-            pages = [f.result() for f in futures]
-        found: dict[int, Customer] = {}
-        full = False
-        for page in pages[:len(queries)]:
-            full = full or len(page) >= limit
-            for customer in page:
-                found.setdefault(customer.id, customer)
-        filtered = set(found)
-        scanned = pages[len(queries)] if scan else []
-        for customer in scanned:
-            found.setdefault(customer.id, customer)
-        with self._lock:
-            for customer in found.values():
-                self._remember(customer)
-        return SearchAnswer(tuple(found.values()), requests=len(queries) + (1 if scan else 0), full=full,
-                            scan_only=frozenset(found) - filtered, scan_full=bool(scan) and len(scanned) >= scan)
 
     # ------------------------------------------------------------------ writes
 
@@ -447,7 +389,7 @@ class CustomerService:
         try:  # created since the list was cached?
             group = self.backend.get_group(group_id)
         except NotFound:
-            raise UnknownGroup(text, _nearest(text.strip().lower(), groups)) from None
+            raise UnknownGroup(text, nearest_groups(text.strip().lower(), groups)) from None
         self.invalidate_groups()
         return group
 
@@ -465,10 +407,6 @@ class CustomerService:
 # ---------------------------------------------------------------------- helpers
 
 
-def _set_fields(query: CustomerQuery) -> set[str]:
-    return {name for name, value in vars(query).items() if value is not None}
-
-
 def _email_key(email: str) -> str:
     return email.strip().lower()
 
@@ -476,27 +414,6 @@ def _email_key(email: str) -> str:
 def _index(groups: Iterable[CustomerGroup]) -> _Groups:
     items = tuple(groups)
     return _Groups(items, {g.id: g for g in items})
-
-
-def _group_id(text: str) -> int | None:
-    """A group id as typed (``5`` or ``#5``): plain ASCII digits only — ``²`` is a digit to
-    ``str.isdigit`` but not to ``int``."""
-    digits = text.lstrip("#")
-    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
-        return int(digits)
-    return None
-
-
-def _names(group: CustomerGroup) -> list[str]:
-    names = [group.name.strip().lower()]
-    return names + list(RETAIL_WORDS) if group.id == RETAIL.id else names
-
-
-def _nearest(needle: str, groups: list[CustomerGroup]) -> list[CustomerGroup]:
-    """Up to ``CANDIDATES`` groups, the names most like ``needle`` first."""
-    def likeness(group: CustomerGroup) -> float:
-        return difflib.SequenceMatcher(None, needle, group.name.strip().lower()).ratio()
-    return sorted(groups, key=likeness, reverse=True)[:CANDIDATES]
 
 
 def _checked(result: WriteResult, customer_id: int) -> WriteResult:

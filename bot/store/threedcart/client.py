@@ -31,20 +31,20 @@ Choices worth knowing (see ``/work/shared/reference/3dcart.md`` for the facts be
 from __future__ import annotations
 
 import logging
-import math
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, fields as dataclass_fields
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import requests
 
-from .backend import Capabilities, StoreHints
-from .errors import BadRequest, Misconfigured, NotFound, StoreError, Unavailable
-from .identity import exact_email, require_id, same_customer
-from .http import MAX_REPLY_BYTES, MAYBE_SAVED, BudgetRetry, Limiter, StoreHttp, StoreReply, TokenBucket, retry_after_header
-from .models import Customer, CustomerChange, CustomerGroup, CustomerQuery, WriteResult
+from ..backend import Capabilities, StoreHints
+from ..errors import BadRequest, Misconfigured, NotFound, StoreError, Unavailable
+from ..identity import exact_email, require_id, same_customer
+from ..http import MAX_REPLY_BYTES, MAYBE_SAVED, BudgetRetry, Limiter, StoreHttp, StoreReply, TokenBucket, retry_after_header
+from ..models import Customer, CustomerChange, CustomerGroup, CustomerQuery, WriteResult
+from .mapping import (CUSTOMER_FIELDS, GROUP_FIELDS, as_int, by_sent_id, change_to_3dcart, customer_from_3dcart, field,
+                      group_from_3dcart, parse_count, parse_write_results, query_params, records, store_message,
+                      to_3dcart)
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,6 @@ MAX_LIMIT = 300
 FIND_PAGE = 100
 SCAN_PAGE = MAX_LIMIT
 CONNECT_TIMEOUT = 3.0
-DATE_FORMAT = "%m/%d/%Y %H:%M:%S"
-"""3dcart's dates (``lastupdatestart``), in store time."""
 UNKNOWN_ROUTE = "no http resource was found"
 """ASP.NET Web API's 404 message for a route that does not exist (compared lower-case)."""
 AUTH_HINT = ("Check THREEDCART_SECURE_URL, THREEDCART_PRIVATE_KEY and THREEDCART_TOKEN, and that the 3dcart "
@@ -63,272 +61,6 @@ STORE_DEFAULT_LIMIT = 10
 """3dcart's default ``limit``: a page shorter than this cannot be a capped page."""
 PAST_END = "offset amount exceeds"
 """3dcart's 400 message for paging past the last record (compared lower-case)."""
-
-# ---------------------------------------------------------------------- field mapping
-
-CUSTOMER_FIELDS: dict[str, str] = {
-    "id": "CustomerID",
-    "email": "Email",
-    "first_name": "BillingFirstName",
-    "last_name": "BillingLastName",
-    "company": "BillingCompany",
-    "phone": "BillingPhoneNumber",
-    "group_id": "CustomerGroupID",
-    "enabled": "Enabled",
-    "mail_list": "MailList",
-    "non_taxable": "NonTaxable",
-    "store_credit": "TotalStoreCredit",
-    "comments": "Comments",
-}
-"""``Customer`` attribute → 3dcart field. ``last_update`` is read-only (see ``LAST_UPDATE_FIELDS``)."""
-
-LAST_UPDATE_FIELDS = ("LastUpdate", "LastUpdated", "DateUpdated")
-"""Not in the documented Customer object; shown when a store sends one of these anyway."""
-
-GROUP_FIELDS: dict[str, str] = {
-    "id": "CustomerGroupID",
-    "name": "Name",
-    "description": "Description",
-    "minimum_order": "MinimumOrder",
-    "non_taxable": "NonTaxable",
-    "allow_registration": "AllowRegistration",
-    "disable_reward_points": "DisableRewardPoints",
-    "auto_approve": "AutoApprove",
-    "registration_message": "RegistrationMessage",
-    "price_level": "PriceLevel",
-}
-
-QUERY_PARAMS: dict[str, str] = {
-    "email": "email",
-    "first_name": "firstname",
-    "last_name": "lastname",
-    "country": "country",
-    "state": "state",
-    "city": "city",
-    "phone": "phone",
-    "updated_since": "lastupdatestart",
-    "updated_until": "lastupdateend",
-}
-
-_TRUE = {"true", "1", "yes", "y", "on"}
-
-
-def _field(raw: Mapping[str, Any], name: str) -> Any:
-    """``raw[name]``, tolerating a store that changes the case of field names."""
-    if name in raw:
-        return raw[name]
-    lowered = name.lower()
-    for key, value in raw.items():
-        if isinstance(key, str) and key.lower() == lowered:
-            return value
-    return None
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _int(value: Any, default: int | None = 0) -> int | None:
-    if isinstance(value, bool):
-        return int(value)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        try:
-            number = float(str(value).strip())
-        except ValueError:
-            return default
-        return int(number) if math.isfinite(number) and number.is_integer() else default
-
-
-def _float(value: Any, default: float = 0.0) -> float:
-    if value is None or isinstance(value, bool):
-        return default
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        return default
-    return number if math.isfinite(number) else default
-
-
-def _bool(value: Any, default: bool = False) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value is None:
-        return default
-    if isinstance(value, (int, float)):
-        return value != 0
-    text = str(value).strip().lower()
-    if not text:
-        return default
-    return text in _TRUE
-
-
-def _date(value: Any) -> datetime | None:
-    """A 3dcart date (``mm/dd/yyyy hh:mm:ss``, or ISO) as naive store time; None if unreadable."""
-    text = _text(value)
-    for parse in (lambda t: datetime.strptime(t, DATE_FORMAT), lambda t: datetime.strptime(t, "%m/%d/%Y"),
-                  datetime.fromisoformat):
-        try:
-            return parse(text)
-        except ValueError:
-            continue
-    return None
-
-
-def format_date(moment: datetime) -> str:
-    """A moment as 3dcart compares it: store time, which the sandbox (and the bot) share with the
-    host, so an aware time is converted to this host's local time."""
-    local = moment.astimezone().replace(tzinfo=None) if moment.tzinfo is not None else moment
-    return local.strftime(DATE_FORMAT)
-
-
-def customer_from_3dcart(raw: Mapping[str, Any]) -> Customer:
-    """A 3dcart Customer object → ``Customer``. Missing or null fields get the model defaults."""
-    get = lambda attr: _field(raw, CUSTOMER_FIELDS[attr])  # noqa: E731
-    last_update = next((_date(_field(raw, f)) for f in LAST_UPDATE_FIELDS if _date(_field(raw, f))), None)
-    return Customer(
-        id=_int(get("id")) or 0,
-        email=_text(get("email")),
-        first_name=_text(get("first_name")),
-        last_name=_text(get("last_name")),
-        company=_text(get("company")),
-        phone=_text(get("phone")),
-        group_id=_int(get("group_id")) or 0,
-        enabled=_bool(get("enabled"), default=True),
-        mail_list=_bool(get("mail_list")),
-        non_taxable=_bool(get("non_taxable")),
-        store_credit=_float(get("store_credit")),
-        comments=_text(get("comments")),
-        last_update=last_update,
-    )
-
-
-def group_from_3dcart(raw: Mapping[str, Any]) -> CustomerGroup:
-    get = lambda attr: _field(raw, GROUP_FIELDS[attr])  # noqa: E731
-    return CustomerGroup(
-        id=_int(get("id")) or 0,
-        name=_text(get("name")),
-        description=_text(get("description")),
-        auto_approve=_bool(get("auto_approve"), default=True),
-        allow_registration=_bool(get("allow_registration"), default=True),
-        non_taxable=_bool(get("non_taxable")),
-        minimum_order=_float(get("minimum_order")),
-        price_level=_int(get("price_level")) or 0,
-        disable_reward_points=_bool(get("disable_reward_points")),
-        registration_message=_text(get("registration_message")),
-    )
-
-
-def change_to_3dcart(change: CustomerChange, *, with_id: bool = False) -> dict[str, Any]:
-    """Only the fields that change (3dcart's PUT leaves unsent fields alone)."""
-    body: dict[str, Any] = {CUSTOMER_FIELDS["id"]: change.customer_id} if with_id else {}
-    for attr in ("group_id", "enabled", "mail_list"):
-        value = getattr(change, attr)
-        if value is not None:
-            body[CUSTOMER_FIELDS[attr]] = value
-    return body
-
-
-def _to_3dcart(record: Any, mapping: Mapping[str, str], *, skip: Iterable[str] = ()) -> dict[str, Any]:
-    """A model instance (every field) or a partial mapping (model or 3dcart names) → 3dcart JSON.
-
-    Keys that are not model attribute names pass through unchanged, so callers can also send
-    3dcart-only fields (``Password``, ``BillingAddress1`` ...).
-    """
-    skipped = set(skip)
-    if hasattr(record, "__dataclass_fields__"):
-        names = {f.name for f in dataclass_fields(record)}
-        items = {k: v for k, v in asdict(record).items() if k in mapping and k in names}
-    elif isinstance(record, Mapping):
-        items = dict(record)
-    else:
-        raise TypeError(f"expected a model or a mapping, not {type(record).__name__}")
-    return {mapping.get(key, key): value for key, value in items.items() if key not in skipped}
-
-
-def query_params(query: CustomerQuery | None) -> dict[str, str]:
-    if query is None:
-        return {}
-    params: dict[str, str] = {}
-    for attr, param in QUERY_PARAMS.items():
-        value = getattr(query, attr)
-        if isinstance(value, datetime):
-            params[param] = format_date(value)
-        elif value is not None and str(value).strip():
-            params[param] = str(value).strip()
-    return params
-
-
-# ---------------------------------------------------------------------- answers
-
-
-def _items(body: Any) -> list[Mapping[str, Any]]:
-    """A JSON answer as a list of objects (3dcart wraps single records in a one-element array)."""
-    if isinstance(body, list):
-        return [item for item in body if isinstance(item, Mapping)]
-    if isinstance(body, Mapping):
-        return [body]
-    return []
-
-
-def store_message(body: Any) -> str:
-    """The store's own error text from ``[{"Message": ...}]`` or ``{"Message": ...}``."""
-    messages = [_text(_field(item, "Message")) for item in _items(body)]
-    return "; ".join(dict.fromkeys(m for m in messages if m))[:500]
-
-
-def parse_count(body: Any) -> int:
-    """``countonly`` answers: ``{"TotalCount": n}``, a one-element array of it, or a bare number."""
-    if isinstance(body, (int, float)) and not isinstance(body, bool):
-        return int(body)
-    for item in _items(body):
-        for key in ("TotalCount", "Count", "Total"):
-            value = _int(_field(item, key), default=None)
-            if value is not None:
-                return value
-    raise Unavailable("The store answered a count request with something that is not a count.")
-
-
-def parse_write_results(body: Any, http_status: int, ids: Sequence[int | None], *,
-                        scrub: Callable[[str], str] = lambda text: text) -> list[WriteResult]:
-    """``[{"Key", "Value", "Status", "Message"}]`` → ``WriteResult`` per record.
-
-    ``Value``/``Status`` arrive as strings. A record is ok only when its ``Status`` is a 2xx
-    number: ``"Error"``, ``"ok"`` or a missing ``Status`` is a failure, whatever the HTTP status
-    says. A record's ID is ``Value`` when it is a positive number, else the ID we sent at that
-    position (failed items may carry an empty ``Value``). Returns ``[]`` when the body holds no
-    per-record results. Messages pass through ``scrub``.
-    """
-    results = []
-    items = [item for item in _items(body) if _field(item, "Status") is not None or _field(item, "Value") is not None]
-    for position, item in enumerate(items):
-        status = _int(_field(item, "Status"), default=None)
-        value = _int(_field(item, "Value"), default=None)
-        sent = ids[position] if position < len(ids) else None
-        record_id = value if value and value > 0 else sent
-        message = scrub(_text(_field(item, "Message")))
-        if status is None:
-            results.append(WriteResult(record_id, False, http_status if not 200 <= http_status < 300 else 0,
-                                       message or "The store's answer did not confirm this change."))
-        else:
-            results.append(WriteResult(record_id, 200 <= status < 300, status, message))
-    return results
-
-
-def _by_sent_id(results: list[WriteResult], ids: Sequence[int | None]) -> list[WriteResult]:
-    """One result per record sent, in order; a sent ID the store did not answer for fails."""
-    if all(i is None for i in ids):
-        return results
-    answered = {r.record_id: r for r in results if r.record_id is not None}
-    ordered = []
-    for record_id in ids:
-        result = answered.get(record_id)
-        ordered.append(result if result is not None else WriteResult(
-            record_id, False, 0, "The store sent no result for this record; it may or may not have been saved."))
-    return ordered
 
 
 def _endpoint(path: str) -> str:
@@ -423,7 +155,7 @@ class ThreeDCartClient:
     def create_customers(self, customers: Sequence[Customer | Mapping[str, Any]]) -> list[WriteResult]:
         """POST new customers (models, or mappings of model or 3dcart field names); the store
         assigns IDs, so a model's ``id`` is not sent."""
-        bodies = [_to_3dcart(c, CUSTOMER_FIELDS, skip=("id", "last_update") if isinstance(c, Customer) else ("last_update",))
+        bodies = [to_3dcart(c, CUSTOMER_FIELDS, skip=("id", "last_update") if isinstance(c, Customer) else ("last_update",))
                   for c in customers]
         return self._create("Customers", bodies)
 
@@ -468,17 +200,17 @@ class ThreeDCartClient:
 
     def create_groups(self, groups: Sequence[CustomerGroup | Mapping[str, Any]]) -> list[WriteResult]:
         """POST new groups (models, or mappings of model or 3dcart field names)."""
-        bodies = [_to_3dcart(g, GROUP_FIELDS, skip=("id",) if isinstance(g, CustomerGroup) else ()) for g in groups]
+        bodies = [to_3dcart(g, GROUP_FIELDS, skip=("id",) if isinstance(g, CustomerGroup) else ()) for g in groups]
         return self._create("CustomerGroups", bodies)
 
     def update_group(self, group_id: int, changes: CustomerGroup | Mapping[str, Any]) -> WriteResult:
         """PUT one group: a model sends every field, a mapping only the fields it names."""
-        body = _to_3dcart(changes, GROUP_FIELDS, skip=("id", GROUP_FIELDS["id"]))
+        body = to_3dcart(changes, GROUP_FIELDS, skip=("id", GROUP_FIELDS["id"]))
         return _single(self._write("PUT", f"CustomerGroups/{int(group_id)}", body, [group_id]), group_id)
 
     def update_groups(self, groups: Sequence[CustomerGroup | Mapping[str, Any]]) -> list[WriteResult]:
-        body = [_to_3dcart(g, GROUP_FIELDS) for g in groups]
-        ids = [_int(item.get(GROUP_FIELDS["id"]), default=None) for item in body]
+        body = [to_3dcart(g, GROUP_FIELDS) for g in groups]
+        ids = [as_int(item.get(GROUP_FIELDS["id"]), default=None) for item in body]
         if any(i is None for i in ids):
             raise ValueError("every group in a bulk update needs its id")
         return self._write("PUT", "CustomerGroups", body, ids)
@@ -503,7 +235,7 @@ class ThreeDCartClient:
             body = self._read(path, params)
         except _PastEnd:
             return []
-        return [parse(item) for item in _items(body)]
+        return [parse(item) for item in records(body)]
 
     def _scan(self, path: str, params: dict[str, str], parse: Callable[[Mapping[str, Any]], T],
               key: Callable[[T], Any]) -> Iterator[T]:
@@ -529,7 +261,7 @@ class ThreeDCartClient:
             if seen:
                 page_params["offset"] = str(len(seen) + (base or 0))
             try:
-                items = [parse(raw) for raw in _items(self._read(path, page_params))]
+                items = [parse(raw) for raw in records(self._read(path, page_params))]
             except _PastEnd:
                 return
             learned = False
@@ -552,7 +284,7 @@ class ThreeDCartClient:
         return 0 if body is None else parse_count(body)
 
     def _one(self, path: str, parse: Callable[[Mapping[str, Any]], T], label: str) -> T:
-        items = _items(self._read(path, {}))
+        items = records(self._read(path, {}))
         if not items:
             raise NotFound(f"{label} was not found in the store.", status=404)
         return parse(items[0])
@@ -581,15 +313,15 @@ class ThreeDCartClient:
         with self._offset_lock:
             if endpoint not in self._offset_base:
                 probe = {k: v for k, v in params.items() if k not in ("limit", "offset")}
-                first = _items(self._read(path, {**probe, "limit": "1"}))
+                first = records(self._read(path, {**probe, "limit": "1"}))
                 if not first:
                     return 1  # no records to tell by: assume what peer clients use; ask again later
                 try:
-                    second = _items(self._read(path, {**probe, "limit": "1", "offset": "1"}))
+                    second = records(self._read(path, {**probe, "limit": "1", "offset": "1"}))
                 except _PastEnd:
                     second = []
                 key = "CustomerGroupID" if endpoint == "CustomerGroups" else "CustomerID"
-                same = bool(second) and _field(second[0], key) == _field(first[0], key)
+                same = bool(second) and field(second[0], key) == field(first[0], key)
                 self._offset_base[endpoint] = 1 if same else 0
                 log.debug("3dcart offset base of %s detected: %s", endpoint, self._offset_base[endpoint])
             return self._offset_base[endpoint]
@@ -603,7 +335,7 @@ class ThreeDCartClient:
         status, answer = self._send(method, path, body=body)
         results = parse_write_results(answer, status, ids, scrub=self._scrub)
         if results:
-            return _by_sent_id(results, ids)
+            return by_sent_id(results, ids)
         message = self._scrub(store_message(answer))
         if status == 404:
             return [WriteResult(i, False, status, message or "not found") for i in ids]
@@ -678,10 +410,3 @@ def _no_records_404(reply: StoreReply) -> bool:
     if not reply.is_json:
         return False
     return UNKNOWN_ROUTE not in store_message(reply.body).lower()
-
-
-__all__ = [
-    "ThreeDCartClient", "TokenBucket", "BudgetRetry", "CUSTOMER_FIELDS", "GROUP_FIELDS",
-    "customer_from_3dcart", "group_from_3dcart", "change_to_3dcart", "parse_write_results",
-    "store_message",
-]
