@@ -45,34 +45,45 @@ FAST = {
 """Client options for tests: short timeouts, quick backoff, no client-side pacing."""
 
 
-@pytest.fixture
-def sandbox() -> Iterator[SandboxStore]:
-    """A fresh sandbox store with the demo data, served on a free port for this test only."""
-    store = SandboxStore(port=0).start()
+def serving(store: Any) -> Iterator[Any]:
+    """Start a demo store on its free port for one test; stop it afterwards (``yield from``)."""
+    store.start()
     try:
         yield store
     finally:
         store.stop()
 
 
-@pytest.fixture
-def make_client(sandbox: SandboxStore) -> Iterator[Callable[..., ThreeDCartClient]]:
-    """Build more clients against ``sandbox`` (keywords override the credentials and ``FAST``);
-    all closed afterwards."""
-    made: list[ThreeDCartClient] = []
+def client_maker(default_store: Any, make: Callable[[Any, dict[str, Any]], Any]) -> Iterator[Callable[..., Any]]:
+    """Yield ``build(store=None, **options)``, which makes a client with ``make(store, FAST |
+    options)`` against ``default_store`` unless told otherwise; every client made is closed
+    afterwards (``yield from``, in a fixture)."""
+    made: list[Any] = []
 
-    def build(store: SandboxStore | None = None, **options: Any) -> ThreeDCartClient:
-        store = store or sandbox
-        client = ThreeDCartClient(**{
-            "api_url": store.url, "secure_url": store.secure_url, "private_key": store.private_key,
-            "token": store.token, **FAST, **options,
-        })
+    def build(store: Any = None, **options: Any) -> Any:
+        client = make(store or default_store, {**FAST, **options})
         made.append(client)
         return client
 
     yield build
     for client in made:
         client.close()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxStore]:
+    """A fresh sandbox store with the demo data, served on a free port for this test only."""
+    yield from serving(SandboxStore(port=0))
+
+
+@pytest.fixture
+def make_client(sandbox: SandboxStore) -> Iterator[Callable[..., ThreeDCartClient]]:
+    """Build more clients against ``sandbox`` (keywords override the credentials and ``FAST``);
+    all closed afterwards."""
+    yield from client_maker(sandbox, lambda store, options: ThreeDCartClient(**{
+        "api_url": store.url, "secure_url": store.secure_url, "private_key": store.private_key,
+        "token": store.token, **options,
+    }))
 
 
 @pytest.fixture
@@ -209,11 +220,7 @@ def bc_sandbox() -> Iterator[Any]:
     """A fresh BigCommerce sandbox store with the demo data, on a free port for this test only."""
     from bot.sandbox.bigcommerce import BigCommerceSandbox
 
-    store = BigCommerceSandbox(port=0).start()
-    try:
-        yield store
-    finally:
-        store.stop()
+    yield from serving(BigCommerceSandbox(port=0))
 
 
 @pytest.fixture
@@ -221,17 +228,8 @@ def make_bc_client(bc_sandbox: Any) -> Iterator[Callable[..., Any]]:
     """Build ``BigCommerceClient``s against ``bc_sandbox`` (keywords override ``FAST``); closed afterwards."""
     from bot.store.bigcommerce.client import BigCommerceClient
 
-    made: list[Any] = []
-
-    def build(store: Any = None, **options: Any) -> Any:
-        store = store or bc_sandbox
-        client = BigCommerceClient(**{"api_url": store.url, "access_token": store.access_token, **FAST, **options})
-        made.append(client)
-        return client
-
-    yield build
-    for client in made:
-        client.close()
+    yield from client_maker(bc_sandbox, lambda store, options: BigCommerceClient(
+        **{"api_url": store.url, "access_token": store.access_token, **options}))
 
 
 @pytest.fixture

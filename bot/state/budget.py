@@ -16,7 +16,7 @@ import math
 import time
 from typing import Protocol
 
-from ..store.errors import RateLimited
+from ..store.pacing import paced_out
 from .shared import RedisError, SharedRedis
 
 _TAKE = """
@@ -66,11 +66,7 @@ class RedisTokenBucket:
             else:
                 wait = float(wait_text)
                 if not int(ok):
-                    raise RateLimited(
-                        f"The bot paces its store requests (about {self.rate:g} per second) and is busy "
-                        "right now. Try again in a few seconds.",
-                        status=None, retry_after=wait,
-                    )
+                    raise paced_out(self.rate, wait)
                 if wait > 0:
                     time.sleep(wait)
                 return wait

@@ -6,6 +6,7 @@ The bot's code speaks only these types. Each backend maps its own field names on
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -97,6 +98,20 @@ class CustomerQuery:
     """Changed at or after this moment; each backend formats it its own way (an aware time is
     converted to the store's clock, a naive one is taken as this host's local time)."""
     updated_until: datetime | None = None
+
+
+def filter_params(query: CustomerQuery, names: Mapping[str, str], format_date: Callable[[datetime], str]) -> dict[str, str]:
+    """A query's set fields as a store's request parameters: ``names`` maps ``CustomerQuery``
+    fields to the store's parameter names, ``format_date`` writes a time the store's way; unset
+    and blank fields are not sent. Each backend's mapping module supplies the two."""
+    params: dict[str, str] = {}
+    for attr, param in names.items():
+        value = getattr(query, attr)
+        if isinstance(value, datetime):
+            params[param] = format_date(value)
+        elif value is not None and str(value).strip():
+            params[param] = str(value).strip()
+    return params
 
 
 RETAIL = CustomerGroup(id=NO_GROUP_ID, name="No group (retail)", auto_approve=True)

@@ -24,6 +24,16 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # ---------------------------------------------------------------------- pacing
 
 
+
+def paced_out(rate: float, wait: float) -> RateLimited:
+    """The error of a request the client's own pacing cannot fit in the call's deadline (every
+    bucket, in-process or shared, says the same)."""
+    return RateLimited(
+        f"The bot paces its store requests (about {rate:g} per second) and is busy right now. "
+        "Try again in a few seconds.",
+        status=None, retry_after=wait,
+    )
+
 class Limiter(Protocol):
     """Client-side pacing shared by every call of a client (in-process or, later, Redis-backed).
 
@@ -62,11 +72,7 @@ class TokenBucket:
             wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
             if now + wait > deadline:
                 self._tokens += 1
-                raise RateLimited(
-                    f"The bot paces its store requests (about {self.rate:g} per second) and is busy "
-                    "right now. Try again in a few seconds.",
-                    status=None, retry_after=wait,
-                )
+                raise paced_out(self.rate, wait)
         if wait > 0:
             time.sleep(wait)
         return wait

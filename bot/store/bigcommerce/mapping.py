@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-from ..models import Customer, CustomerChange, CustomerGroup, CustomerQuery
+from ..models import Customer, CustomerChange, CustomerGroup, CustomerQuery, filter_params
 
 MAX_LIMIT = 250
 """v2's most records per page."""
@@ -166,12 +166,7 @@ def query_params(query: CustomerQuery | None, *, group_id: int | None = None) ->
         unsupported = [name for name in UNSUPPORTED_FILTERS if getattr(query, name)]
         if unsupported:
             raise ValueError("BigCommerce v2 cannot filter customers by " + ", ".join(unsupported))
-        for attr, param in QUERY_PARAMS.items():
-            value = getattr(query, attr)
-            if isinstance(value, datetime):
-                params[param] = format_date(value)
-            elif value is not None and str(value).strip():
-                params[param] = str(value).strip()
+        params.update(filter_params(query, QUERY_PARAMS, format_date))
     if group_id is not None:
         params["customer_group_id"] = str(int(group_id))
     return params

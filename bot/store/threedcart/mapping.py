@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import Unavailable
-from ..models import Customer, CustomerChange, CustomerGroup, CustomerQuery, WriteResult
+from ..models import Customer, CustomerChange, CustomerGroup, CustomerQuery, WriteResult, filter_params
 
 DATE_FORMAT = "%m/%d/%Y %H:%M:%S"
 """3dcart's dates (``lastupdatestart``), in store time."""
@@ -207,16 +207,7 @@ def to_3dcart(record: Any, mapping: Mapping[str, str], *, skip: Iterable[str] = 
 
 
 def query_params(query: CustomerQuery | None) -> dict[str, str]:
-    if query is None:
-        return {}
-    params: dict[str, str] = {}
-    for attr, param in QUERY_PARAMS.items():
-        value = getattr(query, attr)
-        if isinstance(value, datetime):
-            params[param] = format_date(value)
-        elif value is not None and str(value).strip():
-            params[param] = str(value).strip()
-    return params
+    return {} if query is None else filter_params(query, QUERY_PARAMS, format_date)
 
 
 # ---------------------------------------------------------------------- answers
