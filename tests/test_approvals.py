@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -533,3 +534,21 @@ def test_approve_all_by_group_on_a_store_without_bulk_update(tmp_path):
     assert {c.group_id for c in backend.customers.values() if c.email.startswith("bulk")} == {1}
     # a fresh read of what changed, then the batch: one PUT per customer inside update_customers
     assert dict(backend.calls) == {"all_customers": 1, "update_customers": 1}
+
+
+def test_pending_by_group_with_a_refresh_due_reads_one_page(tmp_path):
+    backend = FakeBackend(capabilities=BIGCOMMERCE_LIKE)
+    now = [datetime.now().astimezone()]
+    desk = Desk(CustomerService(backend), Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path)),
+                applicant_group="Wholesale", approved_group="VIP", clock=lambda: now[0])
+    desk.feed.refresh()  # first start, as the poller would
+    new = backend.add_customers(3, group_id=2)
+    for cid in new:  # signed up just now
+        backend.customers[cid] = replace(backend.customers[cid], last_update=now[0])
+    now[0] += timedelta(seconds=desk.service.ttl + 1)
+    backend.calls.clear()
+    assert pending_emails(desk) == sorted(["bob@example.com", "carol@example.com", *(f"bulk{c}@example.com" for c in new)])
+    assert dict(backend.calls) == {"find_customers": 1}  # one page, not the scan
+    backend.calls.clear()
+    desk.feed.refresh()  # positive control: the poller's refresh is the full scan
+    assert dict(backend.calls) == {"all_customers": 1}
