@@ -8,9 +8,9 @@ and a ``SandboxStore`` over local HTTP, state in a temporary SQLite file.
 
 Per row: the first start (the ledger's one-time read of the groups that need approval), then
 ``pending`` twice: with the ledger refreshed less than the cache TTL ago (as it is while the
-poller runs), then with a refresh due (the clock moved past the TTL: one read of the customers
-changed in the last day); then the "Approve all N" button of that reply (a fresh read of what
-changed, then one bulk PUT). The group list is cached throughout. For comparison, the old way — reading every
+poller runs), then with a refresh due (the clock moved past the TTL: a quick refresh, one page
+of the customers changed in the last day, the cursor left alone); then the "Approve all N"
+button of that reply (a full read of what changed since the cursor, then one bulk PUT). The group list is cached throughout. For comparison, the old way — reading every
 member of every such group (``CustomerService.pending_applicants(fresh=True)``) — is counted too.
 "At 2 req/s" is what the store's rate limit alone makes of those requests on 3dcart.
 """

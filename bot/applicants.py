@@ -13,10 +13,12 @@ Two ways of applying, chosen by the settings (read once, passed in):
 
 On a store without Enabled and without APPLICANT_GROUP there are no approvals (``off_reason``).
 
-``ApplicationFeed.refresh`` is the only way records reach the ledger in bulk: the first time
-ever (no cursor yet) it reads the members of the groups that need approval once and marks the
-waiting ones "found at first start"; afterwards it asks the store only for the customers
-changed since its last refresh (one request when little changed), whatever the group sizes.
+``ApplicationFeed.refresh`` (the poller, Approve all) is the full way records reach the ledger
+in bulk: the first time ever (no cursor yet) it reads the members of the groups that need
+approval once and marks the waiting ones "found at first start"; afterwards it asks the store
+only for the customers changed since its last refresh (one request when little changed),
+whatever the group sizes, and it alone moves the cursor. ``ApplicationFeed.quick_refresh``
+(``pending``) reads one page of those changes and leaves the cursor alone (see there).
 
 Why the look-back is a day and not "since the last refresh": 3dcart filters on its own
 store-local clock, whose time zone the bot cannot know. A window that wide covers any zone, and
@@ -33,14 +35,16 @@ from datetime import datetime, timedelta, timezone
 from .state.applications import Ledger, Observed
 from .store.backend import Capabilities
 from .store.errors import GroupLookupError
-from .store.models import RETAIL, Customer, CustomerChange, CustomerGroup
+from .store.models import RETAIL, Customer, CustomerChange, CustomerGroup, CustomerQuery
 from .store.service import CustomerService
 
 log = logging.getLogger(__name__)
 
 LOOK_BACK = timedelta(hours=26)
 CURSOR = "ledger_since"
-"""``poll_state`` row: when the last refresh started (absent = the bot has never looked)."""
+"""``poll_state`` row: when the last full refresh started (absent = the bot has never looked)."""
+QUICK = "ledger_quick"
+"""``poll_state`` row: when the last quick refresh (``pending``'s one page) started."""
 
 
 class ApplicantRule:
@@ -143,8 +147,8 @@ class ApplicationFeed:
         what changed since (with the look-back). Raises ``StoreError`` when the store fails.
 
         ``max_age`` > 0: no store request when any process refreshed the ledger less than that
-        many seconds ago (``pending`` uses the cache TTL: the ledger is then as fresh as a cached
-        list; the poller and Approve all always refresh)."""
+        many seconds ago (the poller and Approve all always refresh; ``pending`` uses
+        ``quick_refresh``)."""
         if self.rule.off_reason() is not None:
             return Observed()
         with self._lock:
@@ -161,6 +165,38 @@ class ApplicationFeed:
                 since = datetime.fromisoformat(cursor) - LOOK_BACK
                 observed = self.observe(self.service.changed_since(since))
             self.ledger.set_state(CURSOR, started.isoformat())
+        return observed
+
+    def quick_refresh(self, *, max_age: float = 0.0) -> Observed:
+        """``pending``'s refresh: at most one store request, whatever the groups and the changes.
+
+        No store request when the ledger was refreshed, fully or quickly, by any process less
+        than ``max_age`` seconds ago (``pending`` passes the cache TTL: the ledger is then as
+        fresh as a cached list). Before the first full refresh ever (no cursor) it is that full
+        refresh (the one-time read of the groups). Otherwise it asks for *one page* (the
+        backend's ``page_size``) of the customers changed since the cursor (with the look-back),
+        observes it into the ledger and stamps ``QUICK``; it never moves the cursor.
+
+        What it can miss — the changes beyond that page (3dcart lists them by customer ID, so
+        with more than a page of changes the newest sign-ups are left out; a store that caps the
+        page shorter leaves out more) — is picked up by the next full refresh: the cursor stays
+        where the last full refresh put it, so the poller, or Approve all (which always refreshes
+        fully), reads everything changed since then. Reading a record twice is harmless."""
+        if self.rule.off_reason() is not None:
+            return Observed()
+        if self.ledger.get_state(CURSOR) is None:
+            return self.refresh()
+        with self._lock:
+            cursor = self.ledger.get_state(CURSOR)
+            assert cursor is not None  # only ever set, never cleared
+            started = self._clock()
+            last = max(datetime.fromisoformat(v) for v in (cursor, self.ledger.get_state(QUICK)) if v)
+            if max_age > 0 and started - last < timedelta(seconds=max_age):
+                return Observed()
+            query = CustomerQuery(updated_since=datetime.fromisoformat(cursor) - LOOK_BACK)
+            page = self.service.backend.find_customers(query, limit=self.rule.capabilities.page_size)
+            observed = self.observe(page)
+            self.ledger.set_state(QUICK, started.isoformat())
         return observed
 
     def observe(self, customers: Iterable[Customer], *, origin: str = "poll", source: str = "poll") -> Observed:

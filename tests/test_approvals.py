@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.audit import AuditLog
 from bot.db import Database
 from bot.desk import Desk
 from bot.guard import Actor, Guard
+from bot.applicants import CURSOR
 from bot.intents import Approve, Pending
 from bot.reply import Reply
 from bot.state.applications import Application, Ledger
@@ -277,6 +279,59 @@ def test_pending_costs_one_store_request_whatever_the_group_size(service, sandbo
     assert sandbox.request_count() <= 3 and sandbox.request_count(method="PUT") == 1
 
 
+def clocked_poller(service: Any, data_dir: Any, channel: Channel) -> tuple[Poller, list[datetime]]:
+    """A poller whose desk runs on a clock the test moves (``now[0]``)."""
+    now = [datetime.now().astimezone()]
+    desk = Desk(service, Guard({"UADMIN"}, set()), AuditLog(Database(data_dir)), clock=lambda: now[0])
+    return Poller(desk, channel, update=channel.update), now
+
+
+def test_pending_with_a_refresh_due_reads_one_page_and_leaves_the_cursor_to_the_poller(service, sandbox, tmp_path):
+    channel = Channel()
+    poller, now = clocked_poller(service, tmp_path, channel)
+    poller.poll_once()  # first start: Carol and Grace; the poller's cursor is set
+    cursor = poller.desk.ledger.get_state(CURSOR)
+    new = sandbox.add_customers(120, group_id=2, enabled=False)  # more changes than a short page proves
+    now[0] += timedelta(seconds=service.ttl + 1)  # a refresh is due
+    sandbox.reset_counts()
+    reply = poller.desk.handle(Pending(), ADMIN)
+    assert sandbox.request_count() == 1  # one page, not the scan that confirms its end
+    (asked,) = sandbox.requests
+    assert "lastupdatestart" in asked.query and asked.query["limit"] == "300" and "offset" not in asked.query
+    assert reply.text == "122 wholesale applicants waiting for approval"
+    assert {a.customer_id for a in poller.desk.ledger.waiting()} == {CAROL, GRACE, *new}
+    assert poller.desk.ledger.get_state(CURSOR) == cursor  # the quick page never moves the cursor
+
+    sandbox.reset_counts()
+    assert poller.desk.handle(Pending(), ADMIN).text == reply.text
+    assert sandbox.request_count() == 0  # its own stamp: within the cache TTL
+
+    # positive control: the poller's refresh still reads every change to the end and moves the cursor
+    poller.poll_once()
+    assert sandbox.request_count() >= 2 and "offset" in sandbox.requests[-1].query
+    assert all("lastupdatestart" in r.query for r in sandbox.requests)
+    assert poller.desk.ledger.get_state(CURSOR) == now[0].isoformat() != cursor
+    poller.poll_once(), poller.poll_once()  # posts go out 50 a poll
+    emails = channel.emails()
+    assert len(emails) == len(set(emails)) == 122  # each posted once: the page's applicants and the first two
+
+
+def test_what_the_quick_page_misses_the_next_full_refresh_finds(service, sandbox, tmp_path):
+    channel = Channel()
+    poller, now = clocked_poller(service, tmp_path, channel)
+    poller.poll_once()
+    sandbox.add_customers(310, group_id=0, enabled=True)  # a busy day: more changes than one page
+    late = sandbox.add_customer(Email="ivy@example.com", BillingFirstName="Ivy", CustomerGroupID=2, Enabled=False)
+    now[0] += timedelta(seconds=service.ttl + 1)
+    sandbox.reset_counts()
+    assert pending_emails(poller.desk) == ["carol@example.com", "grace@example.com"]  # Ivy is past the page
+    assert sandbox.request_count() == 1
+    poller.poll_once()  # the full refresh reads from the cursor, which the quick page left alone
+    assert poller.desk.ledger.waiting_for(late) is not None and "ivy@example.com" in channel.emails()
+    now[0] += timedelta(seconds=service.ttl + 1)
+    assert pending_emails(poller.desk) == ["carol@example.com", "grace@example.com", "ivy@example.com"]
+
+
 # ------------------------------------------------------------------ in the approvals channel
 
 
@@ -479,3 +534,21 @@ def test_approve_all_by_group_on_a_store_without_bulk_update(tmp_path):
     assert {c.group_id for c in backend.customers.values() if c.email.startswith("bulk")} == {1}
     # a fresh read of what changed, then the batch: one PUT per customer inside update_customers
     assert dict(backend.calls) == {"all_customers": 1, "update_customers": 1}
+
+
+def test_pending_by_group_with_a_refresh_due_reads_one_page(tmp_path):
+    backend = FakeBackend(capabilities=BIGCOMMERCE_LIKE)
+    now = [datetime.now().astimezone()]
+    desk = Desk(CustomerService(backend), Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path)),
+                applicant_group="Wholesale", approved_group="VIP", clock=lambda: now[0])
+    desk.feed.refresh()  # first start, as the poller would
+    new = backend.add_customers(3, group_id=2)
+    for cid in new:  # signed up just now
+        backend.customers[cid] = replace(backend.customers[cid], last_update=now[0])
+    now[0] += timedelta(seconds=desk.service.ttl + 1)
+    backend.calls.clear()
+    assert pending_emails(desk) == sorted(["bob@example.com", "carol@example.com", *(f"bulk{c}@example.com" for c in new)])
+    assert dict(backend.calls) == {"find_customers": 1}  # one page, not the scan
+    backend.calls.clear()
+    desk.feed.refresh()  # positive control: the poller's refresh is the full scan
+    assert dict(backend.calls) == {"all_customers": 1}

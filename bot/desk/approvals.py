@@ -6,9 +6,11 @@ write that would enable a customer: enabling a *waiting applicant* — by comman
 Undo — is an approval, so it needs an admin, is recorded in the ledger and updates the posted
 message, whatever path it came by.
 
-Costs do not grow with the groups: ``pending`` is one ledger refresh (one store request: the
-customers changed since the last refresh) plus the ledger; Approve all of N is that refresh and
-one bulk write (``bulk_update_size`` records per request).
+Costs do not grow with the groups: ``pending`` is one quick ledger refresh (at most one store
+request: one page of the customers changed since the last full refresh; none within the cache
+TTL) plus the ledger; Approve all of N is a full refresh (everything changed since the last one:
+what a quick page missed is read here) and one bulk write (``bulk_update_size`` records per
+request).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class Approvals:
             return Reply.notice("info", reason, replace=True)
         notices: list[Notice] = []
         try:
-            self.feed.refresh(max_age=self.desk.service.ttl)  # as fresh as a cached list
+            self.feed.quick_refresh(max_age=self.desk.service.ttl)  # one page at most; as fresh as a cached list
         except StoreError as exc:
             log.warning("pending: ledger refresh failed (%s)", type(exc).__name__)
             notices.append(Notice("warn", "The store is not answering right now, so this list may miss the newest "
@@ -138,7 +140,7 @@ class Approvals:
             return Reply.notice("info", reason, replace=True)
         wanted = set(intent.ids)
         with self.desk.locked(wanted):
-            self.feed.refresh()  # what changed since the last look: one request
+            self.feed.refresh()  # a full refresh: everything changed since the last one, read whole
             waiting = {a.customer_id: a for a in self.ledger.waiting(wanted)}
             if not waiting:
                 return Reply.notice("info", "None of those applicants is still waiting. Nothing changed.", replace=True)
