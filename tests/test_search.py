@@ -530,3 +530,73 @@ def test_a_lone_weak_match_is_a_list_of_one_not_a_card(sandbox, desk):
     reply = find(desk, "oann")  # only inside "Joanna"
     assert row_ids(the_list(reply)) == [70]
     assert card_of(find(desk, "Joan")).key == "c70"  # the start of a name is strong enough
+
+
+# ---------------------------------------------------------------------------------------------
+# BigCommerce: the real client against its sandbox (company filter exact, pages of 250)
+
+
+@pytest.fixture
+def bc_desk(make_bc_client, tmp_path) -> Desk:
+    return Desk(CustomerService(make_bc_client()), Guard(set(), set()), AuditLog(Database(tmp_path / "bc")))
+
+
+def bc_searched(bc_sandbox, bc_desk: Desk, text: str) -> tuple[Reply, int]:
+    bc_sandbox.reset_counts()
+    reply = find(bc_desk, text)
+    return reply, sum(1 for r in bc_sandbox.requests if "groups" not in r.path.lower())
+
+
+@pytest.mark.parametrize("match", ["exact", "substring"])
+@pytest.mark.parametrize("text", [
+    "Acme", "acme ltd", "Jan D", "find a", "Jane Doe", "doe jane", "Jane", "Doe", "otto supply", "park & sons",
+    "#1", "jane@example.com", *JANE_SPELLINGS,
+])
+def test_bigcommerce_finds_what_3dcart_finds(sandbox, desk, bc_sandbox, bc_desk, match, text):
+    """The demo stores hold the same people: every search answers the same customers on both,
+    within three requests — BigCommerce's exact company filter included (`Acme`, `Jan D`, `a`)."""
+    sandbox.match = match
+    on_3dcart, requests_3dcart = searched(sandbox, desk, text)
+    on_bc, requests_bc = bc_searched(bc_sandbox, bc_desk, text)
+    assert sorted(found_ids(on_bc)) == sorted(found_ids(on_3dcart)), text
+    assert bool(on_bc.cards[0].fields) == bool(on_3dcart.cards[0].fields)  # a card on both, or a list on both
+    assert requests_bc <= finder.MAX_REQUESTS and requests_3dcart <= finder.MAX_REQUESTS
+
+
+def test_bigcommerce_company_filter_is_exact_so_a_part_is_found_on_the_page(bc_sandbox, bc_desk):
+    reply, requests = bc_searched(bc_sandbox, bc_desk, "Acme")
+    assert card_of(reply).key == "c1" and requests == 3
+    pages = [r.query for r in bc_sandbox.requests
+             if "groups" not in r.path and not {"first_name", "last_name", "company"} & set(r.query)]
+    assert [p.get("limit") for p in pages] == ["250"]  # the unfiltered page, at most BigCommerce's largest
+    reply, requests = bc_searched(bc_sandbox, bc_desk, "Lin Imports Ltd")  # three words: the company filter
+    assert not reply.cards and requests == 3 and "company names" in reply.text
+    assert any(r.query.get("company") == "Lin Imports Ltd" for r in bc_sandbox.requests)
+
+
+def test_a_company_of_three_words_is_found_by_bigcommerce_filter_not_on_3dcart(sandbox, desk, bc_sandbox, bc_desk):
+    """The one difference left (README): three words or more are a whole name split three ways
+    on 3dcart, which has no company filter; BigCommerce asks its company filter instead."""
+    reply, _ = bc_searched(bc_sandbox, bc_desk, "Otto Supply Co")
+    assert card_of(reply).key == "c6"
+    reply, requests = searched(sandbox, desk, "Otto Supply Co")
+    assert not reply.cards and requests == 3 and "company" not in reply.text.split("Try")[0]
+    reply, _ = searched(sandbox, desk, "Otto Supply")  # two words: found on the page
+    assert card_of(reply).key == "c6"
+
+
+def test_bigcommerce_larger_than_its_page_lists_a_match_seen_only_there(bc_sandbox, bc_desk):
+    bc_sandbox.add_customers(300)
+    reply, requests = bc_searched(bc_sandbox, bc_desk, "Acme")
+    card = the_list(reply)
+    assert row_ids(card) == [1] and "may hold more matches" in card.footer and requests == 3
+    reply, _ = bc_searched(bc_sandbox, bc_desk, "Jane Doe")  # the name filters still find her: the card
+    assert card_of(reply).key == "c1"
+    reply, _ = bc_searched(bc_sandbox, bc_desk, "+1 217 555 0101")  # the spelling stored: the card
+    assert card_of(reply).key == "c1"
+    bulk = bc_sandbox.add_customer(email="late@example.com", first_name="Late", last_name="Comer",
+                                   phone="+1 217 555 0188")
+    reply, _ = bc_searched(bc_sandbox, bc_desk, "217 555 0188")  # exact filter, beyond the page: not found
+    assert not reply.cards and "among the first 250 customers" in reply.text
+    reply, _ = bc_searched(bc_sandbox, bc_desk, "+1 217 555 0188")
+    assert card_of(reply).key == f"c{bulk}"
