@@ -41,8 +41,9 @@ CARD_SCORE = 60
 """A lone match scoring less (the text only somewhere inside a name, company or address) is
 shown as a list of one, not as the customer's card: the text did not really name them."""
 SCAN_RECORDS = 300
-"""A store that cannot filter by company gets one unfiltered page of this many records (3dcart's
-largest page), in which companies (and names) are matched by the bot."""
+"""One unfiltered page of this many records (3dcart's largest page; a store with smaller pages
+sends its largest, BigCommerce 250), in which the bot matches names, companies and phone
+numbers itself: the third request of a phone search and of one or two words."""
 
 Kind = Literal["email", "email_part", "phone", "words"]
 SEARCH_FILTERS = frozenset({"email", "first_name", "last_name", "phone"})
@@ -173,16 +174,38 @@ def plan(query: Query, filters: Collection[str] = SEARCH_FILTERS) -> Plan:
         # (ann@mail.acme.com); what is not at the end of an address is dropped by the ranking.
         return Plan((CustomerQuery(email=query.text.lstrip("@") or query.text),))
     if query.kind == "phone":
-        return Plan(tuple(CustomerQuery(phone=f) for f in phone_forms(query.text)[:MAX_REQUESTS]))
+        return _plan_phone(query)
     return _plan_words(query, filters)
+
+
+def _plan_phone(query: Query) -> Plan:
+    """Two spellings (:func:`phone_forms`: as typed, then digits only — or dashed when digits
+    only is what was typed) and one unfiltered page of ``SCAN_RECORDS`` whose numbers the bot
+    compares by digits.
+
+    Why not three spellings: a store that matches exactly finds a number only in the spelling
+    it holds, and shoppers spell numbers in at least six ways (``217-555-0101``, ``(217)
+    555-0101``, ``2175550101``, ``+1 217 555 0101``, ``217.555.0101``, ``1-217-555-0101``) —
+    a third spelling covers one more of them, the page covers every spelling for the first
+    customers: all of them on a store up to that size (both demo stores, most small shops).
+    As typed catches a number the agent copied from the store or the shopper typed the same
+    way twice; digits only is what stores and apps that normalise numbers hold.
+    """
+    forms = phone_forms(query.text)[:MAX_REQUESTS - 1]
+    return Plan(tuple(CustomerQuery(phone=f) for f in forms), scan=True)
 
 
 def _plan_words(query: Query, filters: Collection[str]) -> Plan:
     """One word: as a first name, as a last name. Two: first + last in both orders. Three or
     more: split before the last word (``Mary Ann | Smith``) and after the first (``Richard |
-    Van der Berg``). Then the company — by filter where the store has one, else one unfiltered
-    page that the bot matches by name and company; three or more words on such a store use
-    that request for the reversed order instead (``Van der Berg | Richard``)."""
+    Van der Berg``).
+
+    The third request, for one or two words on every store: one unfiltered page that the bot
+    matches by name and company — parts of names (``Jan D``, ``a``) and of companies (``Acme``
+    for ``Acme Ltd``) are found there and nowhere else on a store that filters exactly, which
+    is also how BigCommerce's ``company`` filter may behave (its sandbox's does). For three
+    or more words: the ``company`` filter as typed (a whole company name, ``Otto Supply Co``)
+    where the store has one, else the reversed order (``Van der Berg | Richard``)."""
     words = [w for w in query.text.split(" ") if any(ch.isalnum() for ch in w)]  # `Doe, Jane` → Doe, Jane
     if not words:
         return Plan(())
@@ -194,11 +217,11 @@ def _plan_words(query: Query, filters: Collection[str]) -> Plan:
     else:
         names = [CustomerQuery(first_name=" ".join(words[:-1]), last_name=words[-1]),
                  CustomerQuery(first_name=words[0], last_name=" ".join(words[1:]))]
+    if len(words) < 3:
+        return Plan(tuple(names), scan=True)
     if "company" in filters:
         return Plan(tuple(names + [CustomerQuery(company=query.text)]))
-    if len(words) >= 3:
-        return Plan(tuple(names + [CustomerQuery(first_name=words[-1], last_name=" ".join(words[:-1]))]))
-    return Plan(tuple(names), scan=True)
+    return Plan(tuple(names + [CustomerQuery(first_name=words[-1], last_name=" ".join(words[:-1]))]))
 
 
 def phone_forms(typed: str) -> list[str]:

@@ -66,6 +66,13 @@ def row_ids(card: Card) -> list[int]:
     return ids
 
 
+def found_ids(reply: Reply) -> list[int]:
+    """The customer ids a reply shows: its card's, or its list's rows."""
+    assert len(reply.cards) == 1, reply
+    card = reply.cards[0]
+    return [int(card.key[1:])] if card.fields else row_ids(card)
+
+
 def button(card: Card, label: str) -> Button:
     return next(a for a in card.actions if isinstance(a, Button) and a.label == label)
 
@@ -102,14 +109,60 @@ def test_an_exact_store_finds_a_phone_in_the_forms_stores_hold(sandbox, desk, st
     assert requests <= finder.MAX_REQUESTS
 
 
-def test_exact_and_substring_stores_answer_the_same_search_differently(sandbox, desk):
+JANE_SPELLINGS = ["+1 217 555 0101", "217 555 0101", "2175550101", "+1 (217) 555-0101", "(217) 555-0101",
+                  "217-555-0101", "217.555.0101", "1-217-555-0101", "12175550101", "+12175550101"]
+"""Jane's number (stored ``+1 217 555 0101`` on both demo stores) as agents and shoppers type it."""
+
+
+@pytest.mark.parametrize("match", ["exact", "substring"])
+@pytest.mark.parametrize("typed", JANE_SPELLINGS)
+def test_every_spelling_of_janes_number_finds_her_on_the_demo_store(sandbox, desk, match, typed):
+    sandbox.match = match
+    reply, requests = searched(sandbox, desk, typed)
+    assert card_of(reply).key == "c1", typed
+    assert requests == finder.MAX_REQUESTS
+
+
+def test_beyond_the_one_page_an_exact_store_finds_a_number_only_in_the_spellings_asked(sandbox, desk):
+    sandbox.add_customers(400)  # Pat comes after the one unfiltered page
+    pat = sandbox.add_customer(Email="pat@example.com", BillingFirstName="Pat", BillingLastName="Lee",
+                               BillingPhoneNumber="+1 217 555 0199")
+    assert pat > finder.SCAN_RECORDS
     sandbox.match = "exact"
-    reply, _ = searched(sandbox, desk, "217 555 0101")  # Jane's store field is "+1 217 555 0101"
-    assert not reply.cards and "No customer has the phone number 217 555 0101" in reply.text
+    reply, requests = searched(sandbox, desk, "217 555 0199")
+    assert not reply.cards and requests == 3
+    assert "asked the store for 217 555 0199 and 2175550199" in reply.text
+    assert "compared the digits of every number among the first 300 customers" in reply.text
+    reply, _ = searched(sandbox, desk, "+1 217 555 0199")  # the spelling the store holds
+    assert card_of(reply).key == f"c{pat}"
     sandbox.match = "substring"
     desk.service.clear()
-    reply, requests = searched(sandbox, desk, "217 555 0101")
-    assert card_of(reply).title == "Jane Doe" and requests <= 3
+    reply, requests = searched(sandbox, desk, "217 555 0199")  # inside "+1 217 555 0199"
+    assert card_of(reply).key == f"c{pat}" and requests == 3
+
+
+def test_a_generated_store_finds_every_spelling_of_a_number_on_its_first_page(sandbox, desk):
+    """The reviewer's case: in a store of 500 generated people, `(921) 555-0013` found María
+    Thomas but `921 555 0013` did not; now every spelling of every number on the first page does
+    — as her card when a spelling asked is the one stored, else as a list of one (the store is
+    larger than the page: it may hold another customer with that number)."""
+    generated = sandbox.add_people(500, seed=0)  # after the 8 demo customers; North American numbers
+    maria = sandbox.customer(13)
+    assert maria is not None and (maria["BillingFirstName"], maria["BillingPhoneNumber"]) == ("María", "(921) 555-0013")
+    reply, _ = searched(sandbox, desk, "921 555 0013")
+    assert found_ids(reply) == [13]
+    sample = [r for r in sandbox.customers() if r["BillingPhoneNumber"] and generated[0] <= r["CustomerID"] <= 200][:12]
+    assert len({finder.digits(r["BillingPhoneNumber"]) for r in sample}) == len(sample)
+    for record in sample:
+        national = finder.digits(record["BillingPhoneNumber"])[-10:]
+        a, b, c = national[:3], national[3:6], national[6:]
+        for typed in (f"{a} {b} {c}", f"({a}) {b}-{c}", national, f"+1 {a}-{b}-{c}"):
+            desk.service.clear()
+            reply, requests = searched(sandbox, desk, typed)
+            assert found_ids(reply) == [record["CustomerID"]], (typed, record["BillingPhoneNumber"])
+            assert requests == 3
+        reply, _ = searched(sandbox, desk, record["BillingPhoneNumber"])  # as stored: the card
+        assert card_of(reply).key == f"c{record['CustomerID']}"
 
 
 def test_part_of_an_address_on_a_substring_store(sandbox, desk):
@@ -202,7 +255,7 @@ def test_nothing_found_says_what_was_searched_and_what_else_to_try(desk):
     reply = find(desk, "Zorro Unknown")
     assert not reply.cards
     assert "“Zorro Unknown”" in reply.text and "first and last names" in reply.text
-    assert "companies among the first 300" in reply.text and "phone number" in reply.text
+    assert "parts of names and companies among the first 300 customers" in reply.text and "phone number" in reply.text
 
 
 def test_nothing_found_still_suggests_a_mistyped_command(desk):
@@ -212,7 +265,7 @@ def test_nothing_found_still_suggests_a_mistyped_command(desk):
 
 def test_nothing_found_for_a_phone_lists_the_forms_asked(desk):
     reply = find(desk, "(217) 555-0199")
-    assert "(217) 555-0199, 2175550199, 217-555-0199" in reply.text
+    assert "asked the store for (217) 555-0199 and 2175550199, and compared the digits" in reply.text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,10 +371,10 @@ class CompanyStore:
 def test_a_store_with_a_company_filter_is_asked_for_the_company(client, tmp_path):
     store = CompanyStore(client)
     desk = Desk(CustomerService(store), Guard(set(), set()), AuditLog(Database(tmp_path)))
-    reply = desk.handle(i.parse("Otto Supply"), VIEWER)
+    reply = desk.handle(i.parse("Otto Supply Co"), VIEWER)  # three words or more: the whole company name
     assert card_of(reply).title == "Frank Otto"
-    assert store.calls == [CustomerQuery(first_name="Otto", last_name="Supply"),
-                           CustomerQuery(first_name="Supply", last_name="Otto"), CustomerQuery(company="Otto Supply")]
+    assert store.calls == [CustomerQuery(first_name="Otto Supply", last_name="Co"),
+                           CustomerQuery(first_name="Otto", last_name="Supply Co"), CustomerQuery(company="Otto Supply Co")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,3 +530,73 @@ def test_a_lone_weak_match_is_a_list_of_one_not_a_card(sandbox, desk):
     reply = find(desk, "oann")  # only inside "Joanna"
     assert row_ids(the_list(reply)) == [70]
     assert card_of(find(desk, "Joan")).key == "c70"  # the start of a name is strong enough
+
+
+# ---------------------------------------------------------------------------------------------
+# BigCommerce: the real client against its sandbox (company filter exact, pages of 250)
+
+
+@pytest.fixture
+def bc_desk(make_bc_client, tmp_path) -> Desk:
+    return Desk(CustomerService(make_bc_client()), Guard(set(), set()), AuditLog(Database(tmp_path / "bc")))
+
+
+def bc_searched(bc_sandbox, bc_desk: Desk, text: str) -> tuple[Reply, int]:
+    bc_sandbox.reset_counts()
+    reply = find(bc_desk, text)
+    return reply, sum(1 for r in bc_sandbox.requests if "groups" not in r.path.lower())
+
+
+@pytest.mark.parametrize("match", ["exact", "substring"])
+@pytest.mark.parametrize("text", [
+    "Acme", "acme ltd", "Jan D", "find a", "Jane Doe", "doe jane", "Jane", "Doe", "otto supply", "park & sons",
+    "#1", "jane@example.com", *JANE_SPELLINGS,
+])
+def test_bigcommerce_finds_what_3dcart_finds(sandbox, desk, bc_sandbox, bc_desk, match, text):
+    """The demo stores hold the same people: every search answers the same customers on both,
+    within three requests — BigCommerce's exact company filter included (`Acme`, `Jan D`, `a`)."""
+    sandbox.match = match
+    on_3dcart, requests_3dcart = searched(sandbox, desk, text)
+    on_bc, requests_bc = bc_searched(bc_sandbox, bc_desk, text)
+    assert sorted(found_ids(on_bc)) == sorted(found_ids(on_3dcart)), text
+    assert bool(on_bc.cards[0].fields) == bool(on_3dcart.cards[0].fields)  # a card on both, or a list on both
+    assert requests_bc <= finder.MAX_REQUESTS and requests_3dcart <= finder.MAX_REQUESTS
+
+
+def test_bigcommerce_company_filter_is_exact_so_a_part_is_found_on_the_page(bc_sandbox, bc_desk):
+    reply, requests = bc_searched(bc_sandbox, bc_desk, "Acme")
+    assert card_of(reply).key == "c1" and requests == 3
+    pages = [r.query for r in bc_sandbox.requests
+             if "groups" not in r.path and not {"first_name", "last_name", "company"} & set(r.query)]
+    assert [p.get("limit") for p in pages] == ["250"]  # the unfiltered page, at most BigCommerce's largest
+    reply, requests = bc_searched(bc_sandbox, bc_desk, "Lin Imports Ltd")  # three words: the company filter
+    assert not reply.cards and requests == 3 and "company names" in reply.text
+    assert any(r.query.get("company") == "Lin Imports Ltd" for r in bc_sandbox.requests)
+
+
+def test_a_company_of_three_words_is_found_by_bigcommerce_filter_not_on_3dcart(sandbox, desk, bc_sandbox, bc_desk):
+    """The one difference left (README): three words or more are a whole name split three ways
+    on 3dcart, which has no company filter; BigCommerce asks its company filter instead."""
+    reply, _ = bc_searched(bc_sandbox, bc_desk, "Otto Supply Co")
+    assert card_of(reply).key == "c6"
+    reply, requests = searched(sandbox, desk, "Otto Supply Co")
+    assert not reply.cards and requests == 3 and "company" not in reply.text.split("Try")[0]
+    reply, _ = searched(sandbox, desk, "Otto Supply")  # two words: found on the page
+    assert card_of(reply).key == "c6"
+
+
+def test_bigcommerce_larger_than_its_page_lists_a_match_seen_only_there(bc_sandbox, bc_desk):
+    bc_sandbox.add_customers(300)
+    reply, requests = bc_searched(bc_sandbox, bc_desk, "Acme")
+    card = the_list(reply)
+    assert row_ids(card) == [1] and "may hold more matches" in card.footer and requests == 3
+    reply, _ = bc_searched(bc_sandbox, bc_desk, "Jane Doe")  # the name filters still find her: the card
+    assert card_of(reply).key == "c1"
+    reply, _ = bc_searched(bc_sandbox, bc_desk, "+1 217 555 0101")  # the spelling stored: the card
+    assert card_of(reply).key == "c1"
+    bulk = bc_sandbox.add_customer(email="late@example.com", first_name="Late", last_name="Comer",
+                                   phone="+1 217 555 0188")
+    reply, _ = bc_searched(bc_sandbox, bc_desk, "217 555 0188")  # exact filter, beyond the page: not found
+    assert not reply.cards and "among the first 250 customers" in reply.text
+    reply, _ = bc_searched(bc_sandbox, bc_desk, "+1 217 555 0188")
+    assert card_of(reply).key == f"c{bulk}"

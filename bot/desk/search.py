@@ -36,6 +36,9 @@ class Outcome:
     answer: SearchAnswer
     matches: list[finder.Match]
 
+    scanned: int = 0
+    """Records asked for on the unfiltered page (0: none was read)."""
+
     @property
     def customers(self) -> list[Customer]:
         return [m.customer for m in self.matches]
@@ -46,8 +49,9 @@ def run(desk: "Desk", text: str) -> Outcome:
     service = desk.service
     query = finder.read_query(text)
     plan = finder.plan(query, service.search_filters)
-    answer = service.search_customers(plan.queries, scan=finder.SCAN_RECORDS if plan.scan else 0)
-    return Outcome(query, plan, answer, finder.rank(query, answer.customers))
+    scanned = service.scan_limit(finder.SCAN_RECORDS) if plan.scan else 0
+    answer = service.search_customers(plan.queries, scan=scanned)
+    return Outcome(query, plan, answer, finder.rank(query, answer.customers), scanned)
 
 
 def find_reply(desk: "Desk", intent: i.Find, actor: Actor) -> Reply:
@@ -111,6 +115,7 @@ def nothing_found(outcome: Outcome) -> Reply:
     """What was searched, and what else to try."""
     query, plan = outcome.query, outcome.plan
     shown = clip(query.text, 80)
+    page = f"among the first {scanned} customers" if (scanned := outcome.scanned) else ""
     if query.kind == "email":
         text = (f"No customer with the address {query.value}. Check the spelling, or search by name or "
                 "phone number.")
@@ -118,15 +123,15 @@ def nothing_found(outcome: Outcome) -> Reply:
         text = (f"No customer's address contains “{shown}”. A store that matches only whole addresses finds "
                 "nothing by a part: try the full address, a name or a phone number.")
     elif query.kind == "phone":
-        forms = ", ".join(q.phone or "" for q in plan.queries)
-        text = (f"No customer has the phone number {shown} (asked the store for {forms}; numbers compare by "
-                "their digits). Try the name or the address on the account — stores hold numbers as the "
-                "customer typed them.")
+        forms = " and ".join(q.phone or "" for q in plan.queries)
+        compared = f", and compared the digits of every number {page}" if page else ""
+        text = (f"No customer has the phone number {shown} (asked the store for {forms}{compared}; numbers "
+                "compare by their digits). Try the name or the address on the account — stores hold numbers "
+                "as the customer typed them.")
     else:
         where = "first and last names (in either order)"
-        if plan.scan:
-            where += f", and names and companies among the first {finder.SCAN_RECORDS} customers (this store " \
-                     "cannot filter by company)"
+        if page:
+            where += f", and parts of names and companies {page}"
         elif any(q.company for q in plan.queries):
             where += " and company names"
         text = f"No customer matches “{shown}”: I searched {where}. Try the email address, a phone number or `#id`."

@@ -39,19 +39,28 @@ class CustomerSearch:
     def search_customers(self, queries: Sequence[CustomerQuery], *, limit: int = SEARCH_PAGE,
                          scan: int = 0) -> SearchAnswer:
         """What the store answers to each of ``queries`` (one page of ``limit`` records each)
-        and, with ``scan``, to one unfiltered page of ``scan`` records: one store request each,
+        and, with ``scan``, to one unfiltered page of ``scan`` records (at most the store's
+        largest page): one store request each,
         at most ``MAX_SEARCH_REQUESTS`` in all. The caller decides what really matches.
 
         Cached like lookups (single-flight, dropped on every write); each customer seen is
         cached by ID, so opening one of them from a result list costs no request.
         """
         queries = tuple(queries)
+        scan = self.scan_limit(scan) if scan else 0
         if len(queries) + (1 if scan else 0) > MAX_SEARCH_REQUESTS:
             raise ValueError(f"a search may cost at most {MAX_SEARCH_REQUESTS} store requests")
         unsupported = {f for q in queries for f in _set_fields(q)} - self.search_filters
         if unsupported:
             raise ValueError(f"{self.backend.name} cannot filter customers by {', '.join(sorted(unsupported))}")
         return self._cached(self._lists, ("search", queries, limit, scan), lambda: self._search(queries, limit, scan))
+
+    def scan_limit(self, records: int) -> int:
+        """The records an unfiltered page of ``records`` really holds: at most the store's
+        largest page (BigCommerce 250, 3dcart 300), so a page that comes back that long is
+        known to be full and the answer can say how many customers were read."""
+        capabilities = getattr(self.backend, "capabilities", None)
+        return max(1, min(int(records), int(getattr(capabilities, "page_size", SEARCH_PAGE))))
 
     def _search(self, queries: tuple[CustomerQuery, ...], limit: int, scan: int) -> SearchAnswer:
         """The requests go out together (each is independent; the client's rate limiter still
