@@ -479,3 +479,40 @@ def test_approve_all_by_group_on_a_store_without_bulk_update(tmp_path):
     assert {c.group_id for c in backend.customers.values() if c.email.startswith("bulk")} == {1}
     # a fresh read of what changed, then the batch: one PUT per customer inside update_customers
     assert dict(backend.calls) == {"all_customers": 1, "update_customers": 1}
+
+
+# ------------------------------------------------------------------ applicants the bot has not recorded yet
+
+
+def test_enable_and_dismiss_in_a_fresh_desk_see_the_applicant(service, sandbox, tmp_path):
+    """Reproducer (fix-appr 1): ``enable`` and ``dismiss`` consulted only the ledger, which a fresh
+    desk (no poll yet) has empty: an agent's enable approved Carol with no admin and no record."""
+    desk = Desk(service, Guard({"UADMIN"}, {"UAGENT"}), AuditLog(Database(tmp_path)))
+    assert not desk.feed.has_history()
+    refused = desk.handle(i.parse("enable carol@example.com"), AGENT)
+    assert "Only admins" in refused.text and sandbox.customer(CAROL)["Enabled"] is False
+    assert desk.feed.has_history()  # the first-start refresh ran
+    assert desk.ledger.waiting_for(CAROL).origin == "first start"
+    approved = desk.handle(i.parse("enable carol@example.com"), ADMIN)
+    assert "Approved by @alice" in approved.text and desk.ledger.latest_for(CAROL).state == "approved"
+
+    other = Desk(service, Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path / "other")))
+    dismissed = other.handle(i.parse("dismiss grace@example.com"), ADMIN)
+    assert "Dismissed by @alice" in dismissed.text and sandbox.customer(GRACE)["Enabled"] is False
+    assert other.ledger.latest_for(GRACE).state == "dismissed"
+
+
+def test_an_applicant_newer_than_the_last_poll_is_one_on_enable_and_dismiss(service, sandbox, tmp_path):
+    channel = Channel()
+    poller = make_poller(service, tmp_path, channel)
+    poller.poll_once()
+    desk = poller.desk
+    ivy = sandbox.add_customer(Email="ivy@example.com", BillingFirstName="Ivy", CustomerGroupID=2, Enabled=False)
+    una = sandbox.add_customer(Email="una@example.com", BillingFirstName="Una", CustomerGroupID=2, Enabled=False)
+    assert "Only admins" in desk.handle(i.parse("enable ivy@example.com"), AGENT).text
+    assert sandbox.customer(ivy)["Enabled"] is False and desk.ledger.waiting_for(ivy) is not None
+    assert "Dismissed by @alice" in desk.handle(i.parse("dismiss una@example.com"), ADMIN).text
+    assert desk.ledger.latest_for(una).state == "dismissed"
+    # positive control: an enabled customer is still an agent's plain enable/disable
+    assert "now disabled" in desk.handle(i.parse("disable jane@example.com"), AGENT).text
+    assert "now enabled" in desk.handle(i.parse("enable jane@example.com"), AGENT).text

@@ -90,8 +90,7 @@ class Approvals:
         named = self.desk.find(who)  # an unknown address: the usual not-found answer
         try:
             with writes.fresh(self.desk, named.id) as customer:
-                self.feed.observe([customer], source="decision")
-                application = self.ledger.waiting_for(customer.id)
+                application = self.observe_fresh(customer)
                 if application is None:
                     writes.record(self.desk, actor, action, customer, "no-op", detail="not a waiting application")
                     return decided_reply(self.desk, customer, self.not_waiting(customer))
@@ -113,8 +112,18 @@ class Approvals:
 
     def dismiss(self, intent: i.Dismiss, actor: Actor) -> Reply:
         self.desk.require(actor, Role.ADMIN, "dismiss wholesale applications", "dismiss", intent.who)
-        customer = self._known(intent.who)
-        application = self.ledger.waiting_for(customer.id)
+        reason = self.rule.off_reason()
+        if reason is not None:
+            return Reply.notice("info", reason, replace=True)
+        try:
+            with writes.fresh(self.desk, intent.who) as customer:
+                application = self.observe_fresh(customer)  # as decide: the store's word, not only the ledger's
+        except NotFound:  # gone from the store: what the ledger knows is all there is
+            known = self.ledger.latest_for(intent.who) if isinstance(intent.who, int) else None
+            if known is None:
+                raise
+            customer = known.customer
+            application = self.ledger.waiting_for(customer.id)
         if application is None:
             return decided_reply(self.desk, customer, self.not_waiting(customer))
         decided = self.ledger.decide(application.id, "dismissed", user_id=actor.user_id, user_name=actor.label,
@@ -186,12 +195,27 @@ class Approvals:
         applicant), after checking the actor may approve; None for an ordinary change."""
         if change.enabled is not True or customer.enabled or not self.rule.tracks_enabled:
             return None
-        application = self.ledger.waiting_for(customer.id)
+        application = self.observe_fresh(customer)
         if application is None:
             return None
         self.desk.require(actor, Role.ADMIN, "approve wholesale applicants (enabling one approves them)",
                            "approve", customer.id)
         return application
+
+    def observe_fresh(self, customer: Customer) -> Application | None:
+        """Feed a record just re-read from the store to the ledger; its waiting application (or None).
+
+        Every path that decides on one customer (approve, deny, dismiss, enable, Undo) asks this,
+        so an applicant the poller has not recorded yet is one all the same. On a ledger with no
+        history yet (a fresh start), the first-start refresh runs first, so the applicants it
+        finds are marked as such; if the store fails it, the one record still counts."""
+        if not self.feed.has_history():
+            try:
+                self.feed.refresh()
+            except StoreError as exc:
+                log.warning("first-start ledger refresh failed (%s)", type(exc).__name__)
+        self.feed.observe([customer], source="decision")
+        return self.ledger.waiting_for(customer.id)
 
     def approved_by_write(self, application: Application, actor: Actor, after: Customer, how: str) -> str:
         """Record the approval a write made (enable / Undo) and update the posted message."""
@@ -271,14 +295,6 @@ class Approvals:
                 f"an enabled {self.desk.service.group_name(customer.group_id)} customer"
         except StoreError:
             return "approved"
-
-    def _known(self, who: i.Who) -> Customer:
-        """The customer named, from the ledger when possible (Dismiss needs no store request)."""
-        if isinstance(who, int):
-            application = self.ledger.latest_for(who)
-            if application is not None:
-                return application.customer
-        return self.desk.find(who)
 
     def _close(self, application: Application, state: str, actor: Actor, after: Customer, *,
                detail: str = "") -> Application:
