@@ -516,3 +516,34 @@ def test_an_applicant_newer_than_the_last_poll_is_one_on_enable_and_dismiss(serv
     # positive control: an enabled customer is still an agent's plain enable/disable
     assert "now disabled" in desk.handle(i.parse("disable jane@example.com"), AGENT).text
     assert "now enabled" in desk.handle(i.parse("enable jane@example.com"), AGENT).text
+
+
+def test_by_group_a_move_to_approved_group_is_an_approval_and_a_move_elsewhere_withdraws(tmp_path):
+    """Reproducer (fix-appr 2): with APPLICANT_GROUP / APPROVED_GROUP an agent's ``move … to VIP``
+    was a plain move: no admin, no approval recorded, still in ``pending``, the post kept its buttons."""
+    backend = FakeBackend(capabilities=BIGCOMMERCE_LIKE)
+    desk = Desk(CustomerService(backend), Guard({"UADMIN"}, {"UAGENT"}), AuditLog(Database(tmp_path)),
+                applicant_group="Wholesale", approved_group="VIP")
+    told: list[tuple[int, str]] = []
+    desk.on_decision(lambda c, r: told.append((c.id, r.text)))
+    assert pending_emails(desk) == ["bob@example.com", "carol@example.com"]
+
+    refused = desk.handle(i.parse("move carol@example.com to VIP"), AGENT)
+    assert "Only admins" in refused.text and backend.customers[CAROL].group_id == 2 and told == []
+    approved = desk.handle(i.parse("move carol@example.com to VIP"), ADMIN)
+    assert "Approved by @alice (by moving them to VIP)" in approved.text and backend.customers[CAROL].group_id == 1
+    decided = desk.ledger.latest_for(CAROL)
+    assert (decided.state, decided.decided_by) == ("approved", "UADMIN")
+    assert told == [(CAROL, told[0][1])] and "Approved by @alice" in told[0][1]
+    assert desk.audit.history(customer_id=CAROL)[0].action == "approve"
+
+    moved = desk.handle(i.parse("move bob@example.com to Staff"), AGENT)  # an agent's move out of the queue
+    assert "Moved Bob Stone from Wholesale to Staff." in moved.text and backend.customers[BOB].group_id == 3
+    assert "application left the queue (moved out of the group by @bob)" in moved.text
+    gone = desk.ledger.latest_for(BOB)
+    assert gone.state == "withdrawn" and gone.detail == "moved out of the group by @bob"
+    assert [cid for cid, _ in told] == [CAROL, BOB] and "no longer waiting for approval" in told[1][1]
+    assert pending_emails(desk) == []
+
+    plain = desk.handle(i.parse("move jane@example.com to Staff"), AGENT)  # positive control: not an applicant
+    assert "Moved Jane Doe" in plain.text and "application" not in plain.text and len(told) == 2

@@ -22,7 +22,7 @@ from .. import intents as i
 from ..applicants import ApplicantRule, ApplicationFeed
 from ..guard import Actor, Role
 from ..reply import Card, Notice, Reply
-from ..state.applications import Application, Ledger
+from ..state.applications import Application, Ledger, Observed
 from ..store.errors import GroupLookupError, NotFound, StoreError
 from ..store.models import Customer, CustomerChange, CustomerGroup
 from . import writes
@@ -214,8 +214,38 @@ class Approvals:
                 self.feed.refresh()
             except StoreError as exc:
                 log.warning("first-start ledger refresh failed (%s)", type(exc).__name__)
-        self.feed.observe([customer], source="decision")
+        self.tell_withdrawn(self.feed.observe([customer], source="decision"))
         return self.ledger.waiting_for(customer.id)
+
+    def moving(self, actor: Actor, customer: Customer, group: CustomerGroup) -> tuple[Application | None, bool]:
+        """Before a move (approvals by group): the waiting application it decides, and whether it
+        approves it — a move into APPROVED_GROUP is an approval (checked: the actor must be an
+        admin); any other move of a waiting applicant withdraws the application. ``(None, False)``
+        for an ordinary move."""
+        if not self.rule.by_group or self.rule.off_reason() is not None:
+            return None, False
+        application = self.observe_fresh(customer)
+        if application is None:
+            return None, False
+        if group.id != self.rule.approved_group().id:
+            return application, False
+        self.desk.require(actor, Role.ADMIN, "approve wholesale applicants (moving one to APPROVED_GROUP approves them)",
+                          "approve", customer.id)
+        return application, True
+
+    def moved_out(self, actor: Actor, after: Customer) -> str:
+        """After a move that took a waiting applicant elsewhere: their application leaves the queue
+        now (not at the next poll) and its posted message says so. A note for the reply."""
+        observed = self.feed.observe([after], source="write", changed_by=actor.label)
+        self.tell_withdrawn(observed)
+        if not observed.withdrawn:
+            return ""
+        return f" Their wholesale application left the queue ({observed.withdrawn[0].detail})."
+
+    def tell_withdrawn(self, observed: Observed) -> None:
+        """Update the posted messages of applications that just left the queue."""
+        for application in observed.withdrawn:
+            self.desk.tell_decision(application.customer, self.withdrawn_reply(application))
 
     def approved_by_write(self, application: Application, actor: Actor, after: Customer, how: str) -> str:
         """Record the approval a write made (enable / Undo) and update the posted message."""

@@ -75,6 +75,18 @@ def draft(customer: Customer, *, origin: str = "poll") -> Application:
                        state="waiting", origin=origin, first_seen=utc_now(), record=record_of(customer))
 
 
+def withdrawal_reason(customer: Customer, *, applies: bool, track_enabled: bool, changed_by: str = "") -> str:
+    """Why a waiting application left the queue, for its message. "Enabled" only where Enabled
+    decides (``track_enabled``): on a store without it every record reads as enabled."""
+    if applies:
+        what = "moved to another group that needs approval"
+    elif track_enabled and customer.enabled:
+        what = "enabled"
+    else:
+        what = "moved out of the group"
+    return f"{what} by {changed_by}" if changed_by else f"{what} in the store"
+
+
 def record_of(customer: Customer) -> dict[str, Any]:
     data = asdict(customer)
     return {k: data[k] for k in _CUSTOMER_FIELDS if k not in ("id",)}
@@ -89,14 +101,16 @@ class Ledger:
     # ------------------------------------------------------------------ feeding
 
     def observe(self, customers: Iterable[Customer], qualifies: Callable[[Customer], bool], *,
-                track_enabled: bool, origin: str = "poll", source: str = "poll") -> Observed:
+                track_enabled: bool, origin: str = "poll", source: str = "poll", changed_by: str = "") -> Observed:
         """Bring the ledger up to date with these store records (one transaction).
 
         ``qualifies(c)``: the record has the shape of an application (``bot/applicants.py``).
         With ``track_enabled`` (stores with an Enabled flag, no APPLICANT_GROUP), an enabled
         record is remembered as seen enabled, and a customer ever seen enabled never opens a
         new application. A customer whose waiting application was dismissed in the same group
-        does not open a new one while nothing changes.
+        does not open a new one while nothing changes. ``changed_by``: these records are the
+        result of that user's write through the bot (a withdrawal then says "by @x", not "in the
+        store").
         """
         records = {c.id: c for c in customers}
         result = Observed()
@@ -127,9 +141,8 @@ class Ledger:
                         conn.execute(update(ledger).where(ledger.c.id == row["id"])
                                      .values(email=customer.email, customer=record_of(customer)))
                     else:
-                        why = "enabled in the store" if customer.enabled else "moved out of the group in the store"
-                        if applies:
-                            why = "moved to another group that needs approval"
+                        why = withdrawal_reason(customer, applies=applies, track_enabled=track_enabled,
+                                                changed_by=changed_by)
                         gone = conn.execute(update(ledger).where(ledger.c.id == row["id"], ledger.c.state == "waiting")
                                             .values(state="withdrawn", decided_at=now, detail=why,
                                                     customer=record_of(customer)).returning(*ledger.c)).mappings().first()
@@ -277,4 +290,4 @@ def _application(row: Any) -> Application:
     )
 
 
-__all__ = ["Application", "CLAIM_TIMEOUT", "DECIDED", "Ledger", "Observed", "STATES", "draft", "record_of"]
+__all__ = ["Application", "CLAIM_TIMEOUT", "DECIDED", "Ledger", "Observed", "STATES", "draft", "record_of", "withdrawal_reason"]
