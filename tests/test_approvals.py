@@ -547,3 +547,51 @@ def test_by_group_a_move_to_approved_group_is_an_approval_and_a_move_elsewhere_w
 
     plain = desk.handle(i.parse("move jane@example.com to Staff"), AGENT)  # positive control: not an applicant
     assert "Moved Jane Doe" in plain.text and "application" not in plain.text and len(told) == 2
+
+
+# ------------------------------------------------------------------ an approval whose store answer was lost
+
+
+def lost_approval(desk: Desk, sandbox: Any, customer_id: int, email: str, outcome: str = "in doubt") -> int:
+    """What the trail keeps of an approve the store applied but whose answer never came back."""
+    row = desk.audit.record(user_id="UADMIN", user_name="alice", action="approve", outcome=outcome,
+                            customer_id=customer_id, email=email, before={"enabled": False}, after={"enabled": True})
+    _edit(sandbox, customer_id, Enabled=True)  # the PUT applied in the store
+    return row
+
+
+def test_an_approval_in_doubt_is_recorded_as_approved_by_its_admin_not_withdrawn(service, sandbox, tmp_path):
+    """Reproducer (fix-appr 3): the poller saw the enabled customer and closed the application as
+    "withdrawn (enabled in the store)" with nobody as decider."""
+    channel = Channel()
+    poller = make_poller(service, tmp_path, channel)
+    poller.poll_once()
+    lost_approval(poller.desk, sandbox, CAROL, "carol@example.com")
+    _edit(sandbox, GRACE, Enabled=True)  # positive control: enabled by hand in the store admin
+    result = poller.poll_once()
+    closed = {a.customer_id: a for a in result.closed}
+    assert (closed[CAROL].state, closed[CAROL].decided_by, closed[CAROL].decided_by_name) == ("approved", "UADMIN", "@alice")
+    assert closed[GRACE].state == "withdrawn" and closed[GRACE].detail == "enabled in the store"
+    texts = {ts: r.text for ts, r in channel.updated}
+    assert texts[closed[CAROL].ts].startswith("Approved by @alice: Carol Reyes")
+    assert "already approved by @alice" in poller.desk.handle(Approve(CAROL), ADMIN).text
+
+
+def test_the_settle_loop_closes_an_approval_whose_answer_was_lost(service, sandbox, tmp_path):
+    from bot.settle import Settler
+
+    channel = Channel()
+    poller = make_poller(service, tmp_path, channel)
+    poller.poll_once()
+    desk = poller.desk
+    told: list[tuple[int, str]] = []
+    desk.on_decision(lambda c, r: told.append((c.id, r.text)))
+    row = lost_approval(desk, sandbox, CAROL, "carol@example.com", outcome="sending")  # the writer died
+    failed = desk.audit.record(user_id="UADMIN", user_name="alice", action="approve", outcome="in doubt",
+                               customer_id=GRACE, email="grace@example.com", after={"enabled": True})
+    settler = Settler(service, desk.audit, grace=timedelta(0), on_done=desk.approvals.settled)
+    assert settler.settle_once() == {row: "done", failed: "failed"}  # Grace: the store does not show it
+    assert desk.ledger.latest_for(CAROL).state == "approved" and desk.ledger.latest_for(CAROL).decided_by == "UADMIN"
+    assert desk.ledger.latest_for(GRACE).state == "waiting"
+    assert [cid for cid, _ in told] == [CAROL] and told[0][1].startswith("Approved by @alice")
+    assert pending_emails(desk) == ["grace@example.com"]

@@ -244,8 +244,15 @@ class Approvals:
 
     def tell_withdrawn(self, observed: Observed) -> None:
         """Update the posted messages of applications that just left the queue."""
-        for application in observed.withdrawn:
-            self.desk.tell_decision(application.customer, self.withdrawn_reply(application))
+        for application in [*observed.withdrawn, *observed.decided]:
+            self.desk.tell_decision(application.customer, self.closed_reply(application))
+
+    def settled(self, entry_id: int) -> None:
+        """The settle loop found audit row ``entry_id`` done in the store: an approve / deny whose
+        answer was lost closes its application as that decision (not "withdrawn", by nobody)."""
+        decided = self.ledger.decided_by_trail(entry_id)
+        if decided is not None:
+            self.desk.tell_decision(decided.customer, self.closed_reply(decided))
 
     def approved_by_write(self, application: Application, actor: Actor, after: Customer, how: str) -> str:
         """Record the approval a write made (enable / Undo) and update the posted message."""
@@ -307,6 +314,16 @@ class Approvals:
         text = (f"{display_name(customer)} is no longer waiting for approval "
                 f"({application.detail or 'changed in the store'}). Nothing to decide.")
         return decided_reply(self.desk, customer, text, application=application)
+
+    def closed_reply(self, application: Application) -> Reply:
+        """The posted message of an application the ledger closed without a click: withdrawn, or
+        decided by a write of the bot found in the audit trail (``Observed.decided``)."""
+        if application.state == "withdrawn":
+            return self.withdrawn_reply(application)
+        customer = application.customer
+        text = (f"{PAST.get(application.state, application.state).capitalize()} by "
+                f"{application.decided_by_name or 'someone'}: {display_name(customer)} ({application.detail}).")
+        return decided_reply(self.desk, customer, text, level="ok", application=application)
 
     def not_waiting(self, customer: Customer) -> str:
         last = self.ledger.latest_for(customer.id)
