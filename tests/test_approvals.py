@@ -424,6 +424,7 @@ try:
 except ImportError:  # pragma: no cover
     from tests.fake_backend import BIGCOMMERCE_LIKE, FakeBackend
 
+from bot.store.models import CustomerChange  # noqa: E402
 from bot.store.service import CustomerService  # noqa: E402
 
 
@@ -595,3 +596,27 @@ def test_the_settle_loop_closes_an_approval_whose_answer_was_lost(service, sandb
     assert desk.ledger.latest_for(GRACE).state == "waiting"
     assert [cid for cid, _ in told] == [CAROL] and told[0][1].startswith("Approved by @alice")
     assert pending_emails(desk) == ["grace@example.com"]
+
+
+# ------------------------------------------------------------------ why an application left the queue
+
+
+def test_withdrawal_reasons_follow_the_rule_and_say_who_when_the_bot_moved_them(service, sandbox, tmp_path):
+    """Reproducer (fix-appr 4): every withdrawal on a store without Enabled read "enabled in the
+    store" (records there always read as enabled), and a move made through the bot said "in the store"."""
+    backend = FakeBackend(capabilities=BIGCOMMERCE_LIKE)
+    by_group = Desk(CustomerService(backend), Guard({"UADMIN"}, {"UAGENT"}), AuditLog(Database(tmp_path / "bc")),
+                    applicant_group="Wholesale", approved_group="VIP")
+    by_group.feed.refresh()
+    backend.update_customer(CustomerChange(BOB, group_id=3))  # moved in the store's own admin
+    [gone] = by_group.feed.refresh().withdrawn
+    assert (gone.customer_id, gone.detail) == (BOB, "moved out of the group in the store")
+
+    desk = make_poller(service, tmp_path, Channel()).desk  # the Enabled rule (3dcart)
+    desk.feed.refresh()
+    moved = desk.handle(i.parse("move grace@example.com to Staff"), AGENT)  # Staff auto-approves
+    assert "application left the queue (moved out of the group by @bob)" in moved.text
+    assert desk.ledger.latest_for(GRACE).state == "withdrawn"
+    _edit(sandbox, CAROL, Enabled=True)  # positive control: Enabled decides on this store
+    [enabled] = desk.feed.refresh().withdrawn
+    assert (enabled.customer_id, enabled.detail) == (CAROL, "enabled in the store")

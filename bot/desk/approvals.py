@@ -218,16 +218,16 @@ class Approvals:
         return self.ledger.waiting_for(customer.id)
 
     def moving(self, actor: Actor, customer: Customer, group: CustomerGroup) -> tuple[Application | None, bool]:
-        """Before a move (approvals by group): the waiting application it decides, and whether it
-        approves it — a move into APPROVED_GROUP is an approval (checked: the actor must be an
-        admin); any other move of a waiting applicant withdraws the application. ``(None, False)``
-        for an ordinary move."""
-        if not self.rule.by_group or self.rule.off_reason() is not None:
+        """Before a move: the waiting application it decides, and whether it approves it. With
+        approvals by group a move into APPROVED_GROUP is an approval (checked: the actor must be
+        an admin); any other move of a waiting applicant withdraws the application (``moved_out``).
+        ``(None, False)`` for an ordinary move."""
+        if self.rule.off_reason() is not None or (not self.rule.by_group and customer.enabled):
             return None, False
         application = self.observe_fresh(customer)
         if application is None:
             return None, False
-        if group.id != self.rule.approved_group().id:
+        if not self.rule.by_group or group.id != self.rule.approved_group().id:
             return application, False
         self.desk.require(actor, Role.ADMIN, "approve wholesale applicants (moving one to APPROVED_GROUP approves them)",
                           "approve", customer.id)
