@@ -620,3 +620,28 @@ def test_withdrawal_reasons_follow_the_rule_and_say_who_when_the_bot_moved_them(
     _edit(sandbox, CAROL, Enabled=True)  # positive control: Enabled decides on this store
     [enabled] = desk.feed.refresh().withdrawn
     assert (enabled.customer_id, enabled.detail) == (CAROL, "enabled in the store")
+
+
+# ------------------------------------------------------------------ the demo banner on channel messages
+
+
+def test_channel_updates_of_a_demo_desk_carry_the_banner_in_blocks_and_fallback_text(service, sandbox, tmp_path):
+    """Reproducer (fix-appr 5): the poller's "no longer waiting" update and decided replies went
+    out without the demo banner, and the fallback ``text`` of demo messages never had it."""
+    from bot.reply import DEMO_BANNER
+    from bot.slack.blocks import render
+
+    channel = Channel()
+    desk = Desk(service, Guard({"UADMIN"}, {"UAGENT"}), AuditLog(Database(tmp_path)), banner=DEMO_BANNER)
+    poller = Poller(desk, channel, update=channel.update)
+    poller.poll_once()
+    assert all(r.banner == DEMO_BANNER for r in channel.posted)  # positive control: the posts had it
+    lost_approval(desk, sandbox, CAROL, "carol@example.com")
+    _edit(sandbox, GRACE, Enabled=True)
+    poller.poll_once()
+    assert len(channel.updated) == 2 and all(r.banner == DEMO_BANNER for _, r in channel.updated)
+    decided = desk.approvals.closed_reply(desk.ledger.latest_for(CAROL))
+    assert decided.banner == DEMO_BANNER
+    payload = render(channel.updated[0][1])
+    assert payload["text"].startswith(f"🧪 {DEMO_BANNER} · ")
+    assert render(Reply(text="Jane Doe"))["text"] == "Jane Doe"  # no banner, no prefix

@@ -313,7 +313,7 @@ class Approvals:
         customer = application.customer
         text = (f"{display_name(customer)} is no longer waiting for approval "
                 f"({application.detail or 'changed in the store'}). Nothing to decide.")
-        return decided_reply(self.desk, customer, text, application=application)
+        return decided_reply(self.desk, customer, text, application=application)  # with the desk's banner
 
     def closed_reply(self, application: Application) -> Reply:
         """The posted message of an application the ledger closed without a click: withdrawn, or
