@@ -199,10 +199,12 @@ class ApplicationFeed:
             self.ledger.set_state(QUICK, started.isoformat())
         return observed
 
-    def observe(self, customers: Iterable[Customer], *, origin: str = "poll", source: str = "poll") -> Observed:
-        """Feed a few records the bot read anyway (a fresh re-read before a decision)."""
+    def observe(self, customers: Iterable[Customer], *, origin: str = "poll", source: str = "poll",
+                changed_by: str = "") -> Observed:
+        """Feed a few records the bot read anyway (a fresh re-read before a decision), or wrote
+        (``changed_by``: the user whose write through the bot they show)."""
         return self.ledger.observe(list(customers), self.rule.qualifies, track_enabled=self.rule.tracks_enabled,
-                                   origin=origin, source=source)
+                                   origin=origin, source=source, changed_by=changed_by)
 
     def has_history(self) -> bool:
         return self.ledger.get_state(CURSOR) is not None

@@ -39,7 +39,8 @@ Update = Callable[[Application, Reply], None]
 class PollResult:
     posted: list[Application] = field(default_factory=list)
     closed: list[Application] = field(default_factory=list)
-    """Applications withdrawn in the store (enabled, moved) that this poll noticed."""
+    """Applications withdrawn in the store (enabled, moved) that this poll noticed, and those
+    closed as approved / denied by a write of the bot whose store answer was lost."""
     failed: list[Application] = field(default_factory=list)
 
     @property
@@ -56,11 +57,11 @@ class Poller:
 
     def poll_once(self) -> PollResult:
         observed = self.desk.feed.refresh()
-        result = PollResult(closed=list(observed.withdrawn))
-        for application in observed.withdrawn:
+        result = PollResult(closed=[*observed.withdrawn, *observed.decided])
+        for application in result.closed:
             if application.ts and self.update is not None:
                 try:
-                    self.update(application, self.desk.approvals.withdrawn_reply(application))
+                    self.update(application, self.desk.approvals.closed_reply(application))
                 except Exception:  # noqa: BLE001 — a stale message is not fatal
                     log.exception("updating the message of withdrawn application %s failed", application.id)
         for application, token in self.ledger.claim_unposted():

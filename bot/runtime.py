@@ -83,7 +83,8 @@ def build_runtime(settings: Settings) -> Runtime:
         ledger=Ledger(db), applicant_group=settings.applicant_group, approved_group=settings.approved_group,
     )
     # A live writer is done with the store within its time budget; older unsettled rows are orphans.
-    settler = Settler(store.service, audit, grace=timedelta(seconds=2 * settings.store_timeout_seconds + 5))
+    settler = Settler(store.service, audit, grace=timedelta(seconds=2 * settings.store_timeout_seconds + 5),
+                      on_done=desk.approvals.settled)
     settling = start_settling(settler, settings.settle_seconds) if settings.settle_seconds > 0 else None
     return Runtime(settings=settings, store=store, db=db, audit=audit, seen=seen, guard=guard, desk=desk,
                    settler=settler, _settling=settling, shared=shared, poller_lease=lease)

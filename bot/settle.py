@@ -30,11 +30,13 @@ FIELDS = ("group_id", "enabled", "mail_list")
 
 class Settler:
     def __init__(self, service: CustomerService, audit: AuditLog, *, grace: timedelta,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now, on_done: Callable[[int], None] | None = None) -> None:
         self.service = service
         self.audit = audit
         self.grace = grace
         self._clock = clock
+        self.on_done = on_done
+        """Called with the id of each row settled ``done`` (an approve / deny then closes its application)."""
 
     def settle_once(self) -> dict[int, Outcome]:
         """Settle what can be settled now; ``{row id: outcome}`` (store trouble: left for later)."""
@@ -47,6 +49,11 @@ class Settler:
             if self.audit.settle(entry.id, outcome, detail=detail, only_unsettled=True):
                 settled[entry.id] = outcome
                 log.info("settled audit row %s (%s %s) as %s", entry.id, entry.action, entry.customer_id, outcome)
+                if outcome == "done" and self.on_done is not None:
+                    try:
+                        self.on_done(entry.id)
+                    except Exception:  # noqa: BLE001 — the row is settled; the ledger catches up on the next poll
+                        log.exception("after settling audit row %s", entry.id)
         return settled
 
     def _judge(self, entry: AuditEntry) -> Outcome | None:

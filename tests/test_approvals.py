@@ -479,6 +479,7 @@ try:
 except ImportError:  # pragma: no cover
     from tests.fake_backend import BIGCOMMERCE_LIKE, FakeBackend
 
+from bot.store.models import CustomerChange  # noqa: E402
 from bot.store.service import CustomerService  # noqa: E402
 
 
@@ -552,3 +553,168 @@ def test_pending_by_group_with_a_refresh_due_reads_one_page(tmp_path):
     backend.calls.clear()
     desk.feed.refresh()  # positive control: the poller's refresh is the full scan
     assert dict(backend.calls) == {"all_customers": 1}
+
+
+# ------------------------------------------------------------------ applicants the bot has not recorded yet
+
+
+def test_enable_and_dismiss_in_a_fresh_desk_see_the_applicant(service, sandbox, tmp_path):
+    """Reproducer (fix-appr 1): ``enable`` and ``dismiss`` consulted only the ledger, which a fresh
+    desk (no poll yet) has empty: an agent's enable approved Carol with no admin and no record."""
+    desk = Desk(service, Guard({"UADMIN"}, {"UAGENT"}), AuditLog(Database(tmp_path)))
+    assert not desk.feed.has_history()
+    refused = desk.handle(i.parse("enable carol@example.com"), AGENT)
+    assert "Only admins" in refused.text and sandbox.customer(CAROL)["Enabled"] is False
+    assert desk.feed.has_history()  # the first-start refresh ran
+    assert desk.ledger.waiting_for(CAROL).origin == "first start"
+    approved = desk.handle(i.parse("enable carol@example.com"), ADMIN)
+    assert "Approved by @alice" in approved.text and desk.ledger.latest_for(CAROL).state == "approved"
+
+    other = Desk(service, Guard({"UADMIN"}, set()), AuditLog(Database(tmp_path / "other")))
+    dismissed = other.handle(i.parse("dismiss grace@example.com"), ADMIN)
+    assert "Dismissed by @alice" in dismissed.text and sandbox.customer(GRACE)["Enabled"] is False
+    assert other.ledger.latest_for(GRACE).state == "dismissed"
+
+
+def test_an_applicant_newer_than_the_last_poll_is_one_on_enable_and_dismiss(service, sandbox, tmp_path):
+    channel = Channel()
+    poller = make_poller(service, tmp_path, channel)
+    poller.poll_once()
+    desk = poller.desk
+    ivy = sandbox.add_customer(Email="ivy@example.com", BillingFirstName="Ivy", CustomerGroupID=2, Enabled=False)
+    una = sandbox.add_customer(Email="una@example.com", BillingFirstName="Una", CustomerGroupID=2, Enabled=False)
+    assert "Only admins" in desk.handle(i.parse("enable ivy@example.com"), AGENT).text
+    assert sandbox.customer(ivy)["Enabled"] is False and desk.ledger.waiting_for(ivy) is not None
+    assert "Dismissed by @alice" in desk.handle(i.parse("dismiss una@example.com"), ADMIN).text
+    assert desk.ledger.latest_for(una).state == "dismissed"
+    # positive control: an enabled customer is still an agent's plain enable/disable
+    assert "now disabled" in desk.handle(i.parse("disable jane@example.com"), AGENT).text
+    assert "now enabled" in desk.handle(i.parse("enable jane@example.com"), AGENT).text
+
+
+def test_by_group_a_move_to_approved_group_is_an_approval_and_a_move_elsewhere_withdraws(tmp_path):
+    """Reproducer (fix-appr 2): with APPLICANT_GROUP / APPROVED_GROUP an agent's ``move … to VIP``
+    was a plain move: no admin, no approval recorded, still in ``pending``, the post kept its buttons."""
+    backend = FakeBackend(capabilities=BIGCOMMERCE_LIKE)
+    desk = Desk(CustomerService(backend), Guard({"UADMIN"}, {"UAGENT"}), AuditLog(Database(tmp_path)),
+                applicant_group="Wholesale", approved_group="VIP")
+    told: list[tuple[int, str]] = []
+    desk.on_decision(lambda c, r: told.append((c.id, r.text)))
+    assert pending_emails(desk) == ["bob@example.com", "carol@example.com"]
+
+    refused = desk.handle(i.parse("move carol@example.com to VIP"), AGENT)
+    assert "Only admins" in refused.text and backend.customers[CAROL].group_id == 2 and told == []
+    approved = desk.handle(i.parse("move carol@example.com to VIP"), ADMIN)
+    assert "Approved by @alice (by moving them to VIP)" in approved.text and backend.customers[CAROL].group_id == 1
+    decided = desk.ledger.latest_for(CAROL)
+    assert (decided.state, decided.decided_by) == ("approved", "UADMIN")
+    assert told == [(CAROL, told[0][1])] and "Approved by @alice" in told[0][1]
+    assert desk.audit.history(customer_id=CAROL)[0].action == "approve"
+
+    moved = desk.handle(i.parse("move bob@example.com to Staff"), AGENT)  # an agent's move out of the queue
+    assert "Moved Bob Stone from Wholesale to Staff." in moved.text and backend.customers[BOB].group_id == 3
+    assert "application left the queue (moved out of the group by @bob)" in moved.text
+    gone = desk.ledger.latest_for(BOB)
+    assert gone.state == "withdrawn" and gone.detail == "moved out of the group by @bob"
+    assert [cid for cid, _ in told] == [CAROL, BOB] and "no longer waiting for approval" in told[1][1]
+    assert pending_emails(desk) == []
+
+    plain = desk.handle(i.parse("move jane@example.com to Staff"), AGENT)  # positive control: not an applicant
+    assert "Moved Jane Doe" in plain.text and "application" not in plain.text and len(told) == 2
+
+
+# ------------------------------------------------------------------ an approval whose store answer was lost
+
+
+def lost_approval(desk: Desk, sandbox: Any, customer_id: int, email: str, outcome: str = "in doubt") -> int:
+    """What the trail keeps of an approve the store applied but whose answer never came back."""
+    row = desk.audit.record(user_id="UADMIN", user_name="alice", action="approve", outcome=outcome,
+                            customer_id=customer_id, email=email, before={"enabled": False}, after={"enabled": True})
+    _edit(sandbox, customer_id, Enabled=True)  # the PUT applied in the store
+    return row
+
+
+def test_an_approval_in_doubt_is_recorded_as_approved_by_its_admin_not_withdrawn(service, sandbox, tmp_path):
+    """Reproducer (fix-appr 3): the poller saw the enabled customer and closed the application as
+    "withdrawn (enabled in the store)" with nobody as decider."""
+    channel = Channel()
+    poller = make_poller(service, tmp_path, channel)
+    poller.poll_once()
+    lost_approval(poller.desk, sandbox, CAROL, "carol@example.com")
+    _edit(sandbox, GRACE, Enabled=True)  # positive control: enabled by hand in the store admin
+    result = poller.poll_once()
+    closed = {a.customer_id: a for a in result.closed}
+    assert (closed[CAROL].state, closed[CAROL].decided_by, closed[CAROL].decided_by_name) == ("approved", "UADMIN", "@alice")
+    assert closed[GRACE].state == "withdrawn" and closed[GRACE].detail == "enabled in the store"
+    texts = {ts: r.text for ts, r in channel.updated}
+    assert texts[closed[CAROL].ts].startswith("Approved by @alice: Carol Reyes")
+    assert "already approved by @alice" in poller.desk.handle(Approve(CAROL), ADMIN).text
+
+
+def test_the_settle_loop_closes_an_approval_whose_answer_was_lost(service, sandbox, tmp_path):
+    from bot.settle import Settler
+
+    channel = Channel()
+    poller = make_poller(service, tmp_path, channel)
+    poller.poll_once()
+    desk = poller.desk
+    told: list[tuple[int, str]] = []
+    desk.on_decision(lambda c, r: told.append((c.id, r.text)))
+    row = lost_approval(desk, sandbox, CAROL, "carol@example.com", outcome="sending")  # the writer died
+    failed = desk.audit.record(user_id="UADMIN", user_name="alice", action="approve", outcome="in doubt",
+                               customer_id=GRACE, email="grace@example.com", after={"enabled": True})
+    settler = Settler(service, desk.audit, grace=timedelta(0), on_done=desk.approvals.settled)
+    assert settler.settle_once() == {row: "done", failed: "failed"}  # Grace: the store does not show it
+    assert desk.ledger.latest_for(CAROL).state == "approved" and desk.ledger.latest_for(CAROL).decided_by == "UADMIN"
+    assert desk.ledger.latest_for(GRACE).state == "waiting"
+    assert [cid for cid, _ in told] == [CAROL] and told[0][1].startswith("Approved by @alice")
+    assert pending_emails(desk) == ["grace@example.com"]
+
+
+# ------------------------------------------------------------------ why an application left the queue
+
+
+def test_withdrawal_reasons_follow_the_rule_and_say_who_when_the_bot_moved_them(service, sandbox, tmp_path):
+    """Reproducer (fix-appr 4): every withdrawal on a store without Enabled read "enabled in the
+    store" (records there always read as enabled), and a move made through the bot said "in the store"."""
+    backend = FakeBackend(capabilities=BIGCOMMERCE_LIKE)
+    by_group = Desk(CustomerService(backend), Guard({"UADMIN"}, {"UAGENT"}), AuditLog(Database(tmp_path / "bc")),
+                    applicant_group="Wholesale", approved_group="VIP")
+    by_group.feed.refresh()
+    backend.update_customer(CustomerChange(BOB, group_id=3))  # moved in the store's own admin
+    [gone] = by_group.feed.refresh().withdrawn
+    assert (gone.customer_id, gone.detail) == (BOB, "moved out of the group in the store")
+
+    desk = make_poller(service, tmp_path, Channel()).desk  # the Enabled rule (3dcart)
+    desk.feed.refresh()
+    moved = desk.handle(i.parse("move grace@example.com to Staff"), AGENT)  # Staff auto-approves
+    assert "application left the queue (moved out of the group by @bob)" in moved.text
+    assert desk.ledger.latest_for(GRACE).state == "withdrawn"
+    _edit(sandbox, CAROL, Enabled=True)  # positive control: Enabled decides on this store
+    [enabled] = desk.feed.refresh().withdrawn
+    assert (enabled.customer_id, enabled.detail) == (CAROL, "enabled in the store")
+
+
+# ------------------------------------------------------------------ the demo banner on channel messages
+
+
+def test_channel_updates_of_a_demo_desk_carry_the_banner_in_blocks_and_fallback_text(service, sandbox, tmp_path):
+    """Reproducer (fix-appr 5): the poller's "no longer waiting" update and decided replies went
+    out without the demo banner, and the fallback ``text`` of demo messages never had it."""
+    from bot.reply import DEMO_BANNER
+    from bot.slack.blocks import render
+
+    channel = Channel()
+    desk = Desk(service, Guard({"UADMIN"}, {"UAGENT"}), AuditLog(Database(tmp_path)), banner=DEMO_BANNER)
+    poller = Poller(desk, channel, update=channel.update)
+    poller.poll_once()
+    assert all(r.banner == DEMO_BANNER for r in channel.posted)  # positive control: the posts had it
+    lost_approval(desk, sandbox, CAROL, "carol@example.com")
+    _edit(sandbox, GRACE, Enabled=True)
+    poller.poll_once()
+    assert len(channel.updated) == 2 and all(r.banner == DEMO_BANNER for _, r in channel.updated)
+    decided = desk.approvals.closed_reply(desk.ledger.latest_for(CAROL))
+    assert decided.banner == DEMO_BANNER
+    payload = render(channel.updated[0][1])
+    assert payload["text"].startswith(f"🧪 {DEMO_BANNER} · ")
+    assert render(Reply(text="Jane Doe"))["text"] == "Jane Doe"  # no banner, no prefix

@@ -416,3 +416,21 @@ def test_a_typed_phone_number_is_a_search_not_a_button_press(make_session: Calla
     found = session.run_line("217 555 0199")  # ...but a phone number is a search, not button 217
     assert "No action" not in found and "pat@example.com" in found
     assert "Are you sure?" in session.run_line("2")  # positive control: a real press still works
+
+
+def test_a_fresh_session_knows_the_applicants_before_any_poll(make_session: Callable[..., ConsoleSession]) -> None:
+    """Reproducer (fix-appr 1): in a fresh session an agent's ``enable`` approved Carol without an
+    admin, and ``dismiss`` called Grace "not a wholesale applicant"."""
+    agent = make_session(Role.AGENT)
+    out = agent.run_line("enable carol@example.com")
+    assert out.startswith("! Only admins") and store_record(agent, CAROL)["Enabled"] is False
+    out = agent.run_line("pending")
+    assert "Carol Reyes" in out and "Grace Lin" in out and "found at first start" in out
+    assert "[1] Approve" not in out  # an agent sees the queue, without buttons
+
+    admin = make_session(Role.ADMIN)
+    out = admin.run_line("dismiss grace@example.com")
+    assert "Dismissed by @tester: Grace Lin's application left the queue" in out
+    assert store_record(admin, GRACE)["Enabled"] is False
+    out = admin.run_line("pending")
+    assert "Grace Lin" not in out and "Carol Reyes" in out  # positive control: the queue is there

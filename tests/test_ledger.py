@@ -121,3 +121,24 @@ def test_a_first_version_file_upgrades_into_the_ledger(tmp_path):
     ledger = Ledger(db)
     assert ledger.waiting_for(5).ts == "1.2" and ledger.latest_for(6).state == "withdrawn"
     db.close()
+
+
+def test_a_withdrawal_that_was_the_bots_approval_in_doubt_is_that_approval(state_db):
+    """fix-appr 3 on both databases: the trail's approve row (in doubt) decides, not "withdrawn"."""
+    from bot.state.trail import AuditLog
+
+    ledger, audit = Ledger(state_db), AuditLog(state_db)
+    ledger.observe([person(11), person(12), person(13)], applies, track_enabled=True)
+    audit.record(user_id="UADMIN", user_name="alice", action="approve", outcome="in doubt", customer_id=11,
+                 email="c11@example.com", before={"enabled": False}, after={"enabled": True})
+    audit.record(user_id="UADMIN", user_name="alice", action="approve", outcome="failed", customer_id=12,
+                 email="c12@example.com", before={"enabled": False}, after={"enabled": True})
+    seen = ledger.observe([person(11, enabled=True), person(12, enabled=True)], applies, track_enabled=True)
+    assert [(a.customer_id, a.state, a.decided_by_name) for a in seen.decided] == [(11, "approved", "@alice")]
+    assert [(a.customer_id, a.state) for a in seen.withdrawn] == [(12, "withdrawn")]  # a failed row: not ours
+    # the settle loop's path: a row settled done closes a waiting (or just withdrawn) application
+    row = audit.record(user_id="UADMIN", user_name="alice", action="deny", outcome="done", customer_id=13,
+                       email="c13@example.com", after={"group_id": 0, "enabled": True})
+    decided = ledger.decided_by_trail(row)
+    assert (decided.customer_id, decided.state, decided.decided_by) == (13, "denied", "UADMIN")
+    assert ledger.decided_by_trail(row) is None and ledger.waiting() == []

@@ -726,3 +726,28 @@ def test_bigcommerce_without_applicant_group_pending_says_how_to_turn_approvals_
     answer = all_text(slack.command("pending", ADMIN))
     assert "APPLICANT_GROUP" in answer and "APPROVED_GROUP" in answer
     assert slack.store.request_count() == 0
+
+
+def test_bigcommerce_moves_of_waiting_applicants_decide_and_update_their_posts(fake: FakeSlack, tmp_path: Any) -> None:
+    """Reproducer (fix-appr 2, over the BigCommerce sandbox): an agent's move to APPROVED_GROUP was
+    a plain move, and a move elsewhere left the post with live buttons and her in ``pending``."""
+    with _approvals_bot(fake, tmp_path, backend="bigcommerce", applicant_group="Wholesale applicants",
+                        approved_group="Wholesale") as bot:
+        bot.wsgi.app.poller.poll_once()
+        carol, grace = _posted(fake, "carol@example.com"), _posted(fake, "grace@example.com")
+        slack = Slack(bot, fake)
+        refused = slack.command("move carol@example.com to Wholesale", AGENT)
+        assert "Only admins" in all_text(refused) and slack.group_of(CAROL) != WHOLESALE
+        approved = slack.command("move carol@example.com to Wholesale", ADMIN)
+        assert "Approved by" in all_text(approved) and slack.group_of(CAROL) == WHOLESALE
+        fake.wait_for(lambda: "Approved by" in all_text(fake.messages[("CAPPROVALS", carol)]))
+        moved = slack.command("move grace@example.com to Staff", AGENT)
+        assert "application left the queue (moved out of the group by" in all_text(moved)
+        fake.wait_for(lambda: "no longer waiting for approval" in all_text(fake.messages[("CAPPROVALS", grace)]))
+        for ts in (carol, grace):
+            message = fake.messages[("CAPPROVALS", ts)]
+            assert not [e for b in message["blocks"] for e in b.get("elements", []) if e.get("type") == "button"]
+            assert message["text"].startswith("🧪 Demo store")  # the demo notice in the notification text too
+        assert "carol@example.com" not in all_text(slack.command("pending", ADMIN))
+        assert "grace@example.com" not in all_text(slack.command("pending", ADMIN))
+    check_everything_sent(fake)

@@ -24,7 +24,7 @@ from .. import intents as i
 from ..applicants import ApplicantRule, ApplicationFeed
 from ..guard import Actor, Role
 from ..reply import Card, Notice, Reply
-from ..state.applications import Application, Ledger
+from ..state.applications import Application, Ledger, Observed
 from ..store.errors import GroupLookupError, NotFound, StoreError
 from ..store.models import Customer, CustomerChange, CustomerGroup
 from . import writes
@@ -92,8 +92,7 @@ class Approvals:
         named = self.desk.find(who)  # an unknown address: the usual not-found answer
         try:
             with writes.fresh(self.desk, named.id) as customer:
-                self.feed.observe([customer], source="decision")
-                application = self.ledger.waiting_for(customer.id)
+                application = self.observe_fresh(customer)
                 if application is None:
                     writes.record(self.desk, actor, action, customer, "no-op", detail="not a waiting application")
                     return decided_reply(self.desk, customer, self.not_waiting(customer))
@@ -115,8 +114,18 @@ class Approvals:
 
     def dismiss(self, intent: i.Dismiss, actor: Actor) -> Reply:
         self.desk.require(actor, Role.ADMIN, "dismiss wholesale applications", "dismiss", intent.who)
-        customer = self._known(intent.who)
-        application = self.ledger.waiting_for(customer.id)
+        reason = self.rule.off_reason()
+        if reason is not None:
+            return Reply.notice("info", reason, replace=True)
+        try:
+            with writes.fresh(self.desk, intent.who) as customer:
+                application = self.observe_fresh(customer)  # as decide: the store's word, not only the ledger's
+        except NotFound:  # gone from the store: what the ledger knows is all there is
+            known = self.ledger.latest_for(intent.who) if isinstance(intent.who, int) else None
+            if known is None:
+                raise
+            customer = known.customer
+            application = self.ledger.waiting_for(customer.id)
         if application is None:
             return decided_reply(self.desk, customer, self.not_waiting(customer))
         decided = self.ledger.decide(application.id, "dismissed", user_id=actor.user_id, user_name=actor.label,
@@ -188,12 +197,64 @@ class Approvals:
         applicant), after checking the actor may approve; None for an ordinary change."""
         if change.enabled is not True or customer.enabled or not self.rule.tracks_enabled:
             return None
-        application = self.ledger.waiting_for(customer.id)
+        application = self.observe_fresh(customer)
         if application is None:
             return None
         self.desk.require(actor, Role.ADMIN, "approve wholesale applicants (enabling one approves them)",
                            "approve", customer.id)
         return application
+
+    def observe_fresh(self, customer: Customer) -> Application | None:
+        """Feed a record just re-read from the store to the ledger; its waiting application (or None).
+
+        Every path that decides on one customer (approve, deny, dismiss, enable, Undo) asks this,
+        so an applicant the poller has not recorded yet is one all the same. On a ledger with no
+        history yet (a fresh start), the first-start refresh runs first, so the applicants it
+        finds are marked as such; if the store fails it, the one record still counts."""
+        if not self.feed.has_history():
+            try:
+                self.feed.refresh()
+            except StoreError as exc:
+                log.warning("first-start ledger refresh failed (%s)", type(exc).__name__)
+        self.tell_withdrawn(self.feed.observe([customer], source="decision"))
+        return self.ledger.waiting_for(customer.id)
+
+    def moving(self, actor: Actor, customer: Customer, group: CustomerGroup) -> tuple[Application | None, bool]:
+        """Before a move: the waiting application it decides, and whether it approves it. With
+        approvals by group a move into APPROVED_GROUP is an approval (checked: the actor must be
+        an admin); any other move of a waiting applicant withdraws the application (``moved_out``).
+        ``(None, False)`` for an ordinary move."""
+        if self.rule.off_reason() is not None or (not self.rule.by_group and customer.enabled):
+            return None, False
+        application = self.observe_fresh(customer)
+        if application is None:
+            return None, False
+        if not self.rule.by_group or group.id != self.rule.approved_group().id:
+            return application, False
+        self.desk.require(actor, Role.ADMIN, "approve wholesale applicants (moving one to APPROVED_GROUP approves them)",
+                          "approve", customer.id)
+        return application, True
+
+    def moved_out(self, actor: Actor, after: Customer) -> str:
+        """After a move that took a waiting applicant elsewhere: their application leaves the queue
+        now (not at the next poll) and its posted message says so. A note for the reply."""
+        observed = self.feed.observe([after], source="write", changed_by=actor.label)
+        self.tell_withdrawn(observed)
+        if not observed.withdrawn:
+            return ""
+        return f" Their wholesale application left the queue ({observed.withdrawn[0].detail})."
+
+    def tell_withdrawn(self, observed: Observed) -> None:
+        """Update the posted messages of applications that just left the queue."""
+        for application in [*observed.withdrawn, *observed.decided]:
+            self.desk.tell_decision(application.customer, self.closed_reply(application))
+
+    def settled(self, entry_id: int) -> None:
+        """The settle loop found audit row ``entry_id`` done in the store: an approve / deny whose
+        answer was lost closes its application as that decision (not "withdrawn", by nobody)."""
+        decided = self.ledger.decided_by_trail(entry_id)
+        if decided is not None:
+            self.desk.tell_decision(decided.customer, self.closed_reply(decided))
 
     def approved_by_write(self, application: Application, actor: Actor, after: Customer, how: str) -> str:
         """Record the approval a write made (enable / Undo) and update the posted message."""
@@ -254,7 +315,17 @@ class Approvals:
         customer = application.customer
         text = (f"{display_name(customer)} is no longer waiting for approval "
                 f"({application.detail or 'changed in the store'}). Nothing to decide.")
-        return decided_reply(self.desk, customer, text, application=application)
+        return decided_reply(self.desk, customer, text, application=application)  # with the desk's banner
+
+    def closed_reply(self, application: Application) -> Reply:
+        """The posted message of an application the ledger closed without a click: withdrawn, or
+        decided by a write of the bot found in the audit trail (``Observed.decided``)."""
+        if application.state == "withdrawn":
+            return self.withdrawn_reply(application)
+        customer = application.customer
+        text = (f"{PAST.get(application.state, application.state).capitalize()} by "
+                f"{application.decided_by_name or 'someone'}: {display_name(customer)} ({application.detail}).")
+        return decided_reply(self.desk, customer, text, level="ok", application=application)
 
     def not_waiting(self, customer: Customer) -> str:
         last = self.ledger.latest_for(customer.id)
@@ -273,14 +344,6 @@ class Approvals:
                 f"an enabled {self.desk.service.group_name(customer.group_id)} customer"
         except StoreError:
             return "approved"
-
-    def _known(self, who: i.Who) -> Customer:
-        """The customer named, from the ledger when possible (Dismiss needs no store request)."""
-        if isinstance(who, int):
-            application = self.ledger.latest_for(who)
-            if application is not None:
-                return application.customer
-        return self.desk.find(who)
 
     def _close(self, application: Application, state: str, actor: Actor, after: Customer, *,
                detail: str = "") -> Application:

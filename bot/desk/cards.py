@@ -169,8 +169,10 @@ def decided_reply(desk: Desk, customer: Customer, text: str, *, level: str = "in
                   application: Application | None = None) -> Reply:
     card = applicant_card(desk, customer, decided=True, application=application)
     # Not public: typed as a command, the card would show personal data to the channel. A
-    # click in the approvals channel still updates that message in place (chat.update).
-    return Reply(text=text, cards=(card,), notices=(Notice(level, text),), replace=True)  # type: ignore[arg-type]
+    # click in the approvals channel still updates that message in place (chat.update) — with
+    # the desk's banner, as every message a demo desk sends (also when no ``handle`` wraps it).
+    return desk.with_banner(Reply(text=text, cards=(card,), notices=(Notice(level, text),),  # type: ignore[arg-type]
+                                  replace=True))
 
 
 def pager(page: int, pages: int, make: Callable[[int], i.Intent]) -> tuple[Button, ...]:

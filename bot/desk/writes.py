@@ -61,8 +61,16 @@ def move(desk: Desk, intent: i.Move, actor: Actor) -> Reply:
             record(desk, actor, "move", customer, "no-op", detail=f"already in {group.name}")
             return card_reply(desk, customer, actor, "info", f"{display_name(customer)} is already in {group.name}. Nothing changed.")
         old = desk.service.group_name(customer.group_id)
-        done = write(desk, actor, "move", customer, CustomerChange(customer.id, group_id=group.id))
-    note = desk.approvals.move_note(group, done.after)
+        application, approves = desk.approvals.moving(actor, customer, group)  # approvals by group
+        if approves:
+            done = write(desk, actor, "approve", customer, desk.rule.approve_change(customer))
+        else:
+            done = write(desk, actor, "move", customer, CustomerChange(customer.id, group_id=group.id))
+    if application is not None and approves:
+        text = desk.approvals.approved_by_write(application, actor, done.after, f"by moving them to {group.name}")
+        return card_reply(desk, done.after, actor, "ok", text)
+    note = desk.approvals.moved_out(actor, done.after) if application is not None else ""
+    note += desk.approvals.move_note(group, done.after)
     return card_reply(
         desk, done.after, actor, "ok", f"Moved {display_name(customer)} from {old} to {group.name}.{note}",
         undo=done.entry_id,

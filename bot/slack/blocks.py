@@ -252,6 +252,8 @@ def fallback_text(reply: Reply) -> str:
         text = reply.cards[0].title.strip()
     if not text and reply.notices:
         text = reply.notices[0].text.strip()
+    if reply.banner.strip():  # a notification of a demo message says so too, not only its blocks
+        text = f"{BANNER_MARK} {reply.banner.strip()} · {text or EMPTY}"
     return fallback_escape(truncate(text or EMPTY, FALLBACK_MAX))
 
 

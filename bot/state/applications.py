@@ -25,7 +25,7 @@ from sqlalchemy import func, or_, select, update
 from ..store.models import Customer
 from .engine import Database
 from .posted import PostedMessage
-from .schema import ledger, poll_state, seen_enabled, utc_now
+from .schema import audit, ledger, poll_state, seen_enabled, utc_now
 
 CLAIM_TIMEOUT = timedelta(minutes=5)
 DECIDED = ("approved", "denied", "dismissed")
@@ -67,12 +67,26 @@ class Observed:
 
     opened: list[Application] = field(default_factory=list)
     withdrawn: list[Application] = field(default_factory=list)
+    decided: list[Application] = field(default_factory=list)
+    """Closed as approved / denied by a write of the bot found in the audit trail (its answer was lost)."""
 
 
 def draft(customer: Customer, *, origin: str = "poll") -> Application:
     """An application as it would be opened now, not stored (previews and tests of the wording)."""
     return Application(id=0, customer_id=customer.id, group_id=customer.group_id, email=customer.email,
                        state="waiting", origin=origin, first_seen=utc_now(), record=record_of(customer))
+
+
+def withdrawal_reason(customer: Customer, *, applies: bool, track_enabled: bool, changed_by: str = "") -> str:
+    """Why a waiting application left the queue, for its message. "Enabled" only where Enabled
+    decides (``track_enabled``): on a store without it every record reads as enabled."""
+    if applies:
+        what = "moved to another group that needs approval"
+    elif track_enabled and customer.enabled:
+        what = "enabled"
+    else:
+        what = "moved out of the group"
+    return f"{what} by {changed_by}" if changed_by else f"{what} in the store"
 
 
 def record_of(customer: Customer) -> dict[str, Any]:
@@ -89,14 +103,16 @@ class Ledger:
     # ------------------------------------------------------------------ feeding
 
     def observe(self, customers: Iterable[Customer], qualifies: Callable[[Customer], bool], *,
-                track_enabled: bool, origin: str = "poll", source: str = "poll") -> Observed:
+                track_enabled: bool, origin: str = "poll", source: str = "poll", changed_by: str = "") -> Observed:
         """Bring the ledger up to date with these store records (one transaction).
 
         ``qualifies(c)``: the record has the shape of an application (``bot/applicants.py``).
         With ``track_enabled`` (stores with an Enabled flag, no APPLICANT_GROUP), an enabled
         record is remembered as seen enabled, and a customer ever seen enabled never opens a
         new application. A customer whose waiting application was dismissed in the same group
-        does not open a new one while nothing changes.
+        does not open a new one while nothing changes. ``changed_by``: these records are the
+        result of that user's write through the bot (a withdrawal then says "by @x", not "in the
+        store").
         """
         records = {c.id: c for c in customers}
         result = Observed()
@@ -127,14 +143,17 @@ class Ledger:
                         conn.execute(update(ledger).where(ledger.c.id == row["id"])
                                      .values(email=customer.email, customer=record_of(customer)))
                     else:
-                        why = "enabled in the store" if customer.enabled else "moved out of the group in the store"
-                        if applies:
-                            why = "moved to another group that needs approval"
+                        why = withdrawal_reason(customer, applies=applies, track_enabled=track_enabled,
+                                                changed_by=changed_by)
+                        values: dict[str, Any] = dict(state="withdrawn", decided_at=now, detail=why)
+                        written = None if applies else _decision_in_trail(conn, customer, row["first_seen"])
+                        if written is not None:  # our own approve / deny whose store answer was lost
+                            values = _decided_by_row(written, now)
                         gone = conn.execute(update(ledger).where(ledger.c.id == row["id"], ledger.c.state == "waiting")
-                                            .values(state="withdrawn", decided_at=now, detail=why,
-                                                    customer=record_of(customer)).returning(*ledger.c)).mappings().first()
+                                            .values(**values, customer=record_of(customer))
+                                            .returning(*ledger.c)).mappings().first()
                         if gone is not None:
-                            result.withdrawn.append(_application(gone))
+                            (result.withdrawn if written is None else result.decided).append(_application(gone))
                         if applies and not (track_enabled and customer.enabled):
                             self._open(conn, customer, origin, now, result)
                     continue
@@ -226,6 +245,23 @@ class Ledger:
                                .values(**values).returning(*ledger.c)).mappings().first()
         return _application(row) if row else None
 
+    def decided_by_trail(self, entry_id: int) -> Application | None:
+        """The settle loop found audit row ``entry_id`` (an approve / deny) done in the store:
+        close the customer's application as that row's decision if it is still waiting, or was
+        marked withdrawn when the poller saw the change first. None when there was none."""
+        with self._db.begin() as conn:
+            written = conn.execute(select(audit).where(audit.c.id == entry_id)).mappings().first()
+            if written is None or written["action"] not in TRAIL_DECISIONS or written["customer_id"] is None:
+                return None
+            row = conn.execute(select(ledger).where(ledger.c.customer_id == written["customer_id"],
+                                                    ledger.c.first_seen <= written["at"])
+                               .order_by(ledger.c.id.desc()).limit(1)).mappings().first()
+            if row is None or row["state"] not in ("waiting", "withdrawn"):
+                return None
+            done = conn.execute(update(ledger).where(ledger.c.id == row["id"], ledger.c.state.in_(("waiting", "withdrawn")))
+                                .values(**_decided_by_row(written, utc_now())).returning(*ledger.c)).mappings().first()
+        return _application(done) if done else None
+
     # ------------------------------------------------------------------ posting
 
     def claim_unposted(self, limit: int = 50) -> list[tuple[Application, str]]:
@@ -268,6 +304,31 @@ class Ledger:
             conn.execute(self._db.upsert(poll_state, "name", {"name": name, "value": value}))
 
 
+TRAIL_DECISIONS = {"approve": "approved", "deny": "denied"}
+"""Audit actions that decide an application, and the state they close it in."""
+
+
+def _decision_in_trail(conn: Any, customer: Customer, since: datetime) -> Any:
+    """The newest approve / deny the bot sent for this customer since the application opened —
+    done, in doubt or still sending — whose written fields the store now shows; or None."""
+    rows = conn.execute(select(audit).where(audit.c.customer_id == customer.id, audit.c.at >= since,
+                                            audit.c.action.in_(tuple(TRAIL_DECISIONS)),
+                                            audit.c.outcome.in_(("done", "in doubt", "sending")))
+                        .order_by(audit.c.id.desc()).limit(1)).mappings().all()
+    for row in rows:
+        after = row["after"] or {}
+        if after and all(getattr(customer, k, None) == v for k, v in after.items()):
+            return row
+    return None
+
+
+def _decided_by_row(written: Any, now: datetime) -> dict[str, Any]:
+    state = TRAIL_DECISIONS[written["action"]]
+    who = f"@{written['user_name']}" if written["user_name"] else written["user_id"]
+    return dict(state=state, decided_at=now, decided_by=written["user_id"], decided_by_name=who,
+                detail=f"{state} through the bot; the store's answer was lost, and the store shows the change")
+
+
 def _application(row: Any) -> Application:
     return Application(
         id=int(row["id"]), customer_id=int(row["customer_id"]), group_id=int(row["group_id"]), email=row["email"],
@@ -277,4 +338,4 @@ def _application(row: Any) -> Application:
     )
 
 
-__all__ = ["Application", "CLAIM_TIMEOUT", "DECIDED", "Ledger", "Observed", "STATES", "draft", "record_of"]
+__all__ = ["Application", "CLAIM_TIMEOUT", "DECIDED", "Ledger", "Observed", "STATES", "draft", "record_of", "withdrawal_reason"]
