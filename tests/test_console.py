@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ import pytest
 from bot import intents as i
 from bot.config import Settings
 from bot.console import (
-    PROMPT, ConsoleSession, Roles, TextRenderer, console_settings, main, render_text, repl, safe_url,
+    PROMPT, TEMP_PREFIX, ConsoleSession, Roles, TextRenderer, console_settings, main, render_text, repl, safe_url,
 )
 from bot.guard import Actor, Role
 from bot.reply import Button, Card, Choice, Field, Menu, Notice, Reply
@@ -58,6 +59,13 @@ def make_session(tmp_path: Path) -> Iterator[Callable[..., ConsoleSession]]:
     yield make
     for runtime in runtimes:
         runtime.close()
+        drop_temp_state(runtime.settings)
+
+
+def drop_temp_state(settings: Settings) -> None:
+    """Remove the console's temporary state folder (``main`` does so at exit)."""
+    if settings.data_dir.name.startswith(TEMP_PREFIX):
+        shutil.rmtree(settings.data_dir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -153,6 +161,7 @@ def test_console_settings_merge_the_role_into_existing_lists(tmp_path: Path) -> 
     assert settings.bot_admins == {"UA"}
     assert settings.bot_agents == {"UB", USER}
     assert settings.sandbox_mode
+    drop_temp_state(settings)
 
 
 # ------------------------------------------------------------------------------ the session on the sandbox
@@ -404,6 +413,27 @@ def test_a_demo_session_keeps_its_trail_out_of_database_url(tmp_path: Path, monk
     assert settings.sandbox_mode and settings.database_url is None
     assert settings.data_dir.name.startswith("customer-console-")
     settings.data_dir.rmdir()
+
+
+def test_a_demo_session_never_uses_the_configured_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DATA_DIR may hold a real trail; the demo store resets each run, so its state must too."""
+    real = tmp_path / "real-data"
+    first = console_settings("UME", Role.AGENT, data_dir=real, **NO_STORE_CREDENTIALS)
+    second = console_settings("UME", Role.AGENT, data_dir=real, **NO_STORE_CREDENTIALS)
+    try:
+        assert first.sandbox_mode and first.database_url is None
+        assert first.data_dir.name.startswith(TEMP_PREFIX) and first.data_dir != real
+        assert second.data_dir != first.data_dir  # each run starts afresh, like the demo store
+        runtime = build_runtime(first)
+        try:
+            assert "Jane Doe" in ConsoleSession(runtime, Actor("UME", "me")).run_line("jane@example.com")
+            assert runtime.db.dialect == "sqlite" and str(first.data_dir) in runtime.db.url
+        finally:
+            runtime.close()
+        assert not real.exists()  # nothing of the demo went to DATA_DIR
+    finally:
+        drop_temp_state(first)
+        drop_temp_state(second)
 
 
 def test_a_typed_phone_number_is_a_search_not_a_button_press(make_session: Callable[..., ConsoleSession]) -> None:
