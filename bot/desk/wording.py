@@ -236,3 +236,18 @@ def plural(n: int, word: str) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def undid_which(entry: Any, skipped: int) -> str:
+    """After a typed ``undo`` that skipped newer changes: which change it undid, and why not those."""
+    newer = "1 newer change" if skipped == 1 else f"{skipped} newer changes"
+    return (f" That was your {entry.action} of {entry.email or f'customer #{entry.customer_id}'} at "
+            f"{entry.at:%H:%M} UTC; {newer} can't be undone (changed since, or the customer was deleted).")
+
+
+def cannot_undo(skipped: int) -> str:
+    """`` (your 2 newest changes can't be undone …)`` for the nothing-to-undo answer, or nothing."""
+    if not skipped:
+        return ""
+    which = "your newest change" if skipped == 1 else f"your {skipped} newest changes"
+    return f" ({which} can't be undone: changed since, or the customer was deleted)"
