@@ -59,3 +59,27 @@ def test_a_real_store_keeps_database_url(pg_url: str, tmp_path: Path, sandbox) -
     finally:
         runtime.close()
     assert {"applications", "audit"} <= set(tables(pg_url))
+
+
+def sandbox_line(caplog: pytest.LogCaptureFixture, **settings: object) -> str:
+    from bot.store.connect import connect
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.store.connect"):
+        connection = connect(load_settings(**{**NO_CREDENTIALS, **settings}))
+    connection.close()
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("SANDBOX MODE")]
+    return line
+
+
+def test_the_sandbox_log_line_says_why(caplog: pytest.LogCaptureFixture, sandbox) -> None:  # noqa: ANN001
+    credentials = {"threedcart_api_url": sandbox.url, "threedcart_secure_url": sandbox.secure_url,
+                   "threedcart_private_key": sandbox.private_key, "threedcart_token": sandbox.token}
+    chosen = sandbox_line(caplog, **credentials, sandbox="bigcommerce")
+    assert chosen.startswith("SANDBOX MODE: SANDBOX=bigcommerce is set (the store credentials that are set are not used)")
+    assert "no store credentials" not in chosen and "BigCommerce sandbox store" in chosen
+    assert sandbox.token not in chosen
+    bare = sandbox_line(caplog, sandbox="threedcart")
+    assert bare.startswith("SANDBOX MODE: SANDBOX=threedcart is set, so") and "not used" not in bare
+    unset = sandbox_line(caplog, sandbox="")
+    assert unset.startswith("SANDBOX MODE: no store credentials (BIGCOMMERCE_* / THREEDCART_*) are set")
