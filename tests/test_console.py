@@ -235,7 +235,7 @@ def test_delete_asks_first_n_keeps_y_deletes(session: ConsoleSession) -> None:
     out = session.run_line("y")
     assert out == "✓ Deleted Jane Doe (jane@example.com).\n(Demo store — not real customers)"
     assert store_record(session, JANE) is None
-    assert session.run_line("1") == "No action 1 — type a command or `help`."
+    assert session.run_line("1").startswith("! I didn't understand `1`. `1` isn't a command; for a customer id write `#1`")
 
 
 def test_buttons_with_confirm_ask_are_you_sure(session: ConsoleSession) -> None:
@@ -315,11 +315,15 @@ def test_as_viewer_switches_role_and_old_buttons_are_refused(session: ConsoleSes
 
 
 def test_stale_numbers_comments_and_quit(session: ConsoleSession) -> None:
-    assert session.run_line("3") == "No action 3 — type a command or `help`."
+    assert "for a customer id write `#3`" in session.run_line("3")  # no card: the parser's hint
     session.run_line("jane@example.com")
-    assert session.run_line("99") == "No action 99 — type a command or `help`."
+    assert session.run_line("99") == ("No action 99 — the latest card's actions are 1–5. `99` isn't a command; "
+                                      "for a customer id write `#99` (a phone number needs all its digits).")
+    assert "Are you sure?" in session.run_line("2")  # the card's numbers still work after a stray one
+    session.run_line("n")
     session.run_line("help")  # a new reply without buttons: the old numbers are gone
-    assert session.run_line("2") == "No action 2 — type a command or `help`."
+    out = session.run_line("2")
+    assert "No action" not in out and "for a customer id write `#2`" in out
     assert session.run_line("# a comment") == ""
     assert session.run_line("   ") == ""
     assert not session.finished
