@@ -6,12 +6,14 @@ say, for a new state store — is one entry. A check never prints a secret: mess
 variables, and store / Slack errors are the already-scrubbed typed errors.
 
 * ``settings`` — every setting valid; ``DATA_DIR`` writable.
-* ``store``    — one request to the store with the configured credentials (the group count);
-  in sandbox mode (no ``THREEDCART_*`` credentials) it says so instead.
+* ``store``    — one request to the store the settings choose (3dcart or BigCommerce, built by
+  ``bot.store.registry``) with its credentials (the group count); in sandbox mode it says why
+  (``SANDBOX``, or no credentials) instead, and without credentials or ``SANDBOX`` it is the
+  problem ``serve`` would refuse to start with.
 * ``slack``    — Slack's ``auth.test`` with ``SLACK_BOT_TOKEN``.
 * ``state``    — the SQLite database under ``DATA_DIR`` opens and answers.
-* ``database`` / ``redis`` — ``DATABASE_URL`` / ``REDIS_URL`` answer, when those settings exist
-  and are set (they come with the shared-state work; until then these report "not set").
+* ``database`` / ``redis`` — ``DATABASE_URL`` / ``REDIS_URL`` answer, when they are set; in
+  sandbox mode the runtime ignores both (the demo's state is its own), and so do these lines.
 """
 
 from __future__ import annotations
@@ -36,31 +38,46 @@ class Check:
 
 def check_settings(settings: Settings) -> str:
     check_data_dir(settings.data_dir)
-    mode = "sandbox (demo store)" if settings.sandbox_mode else "3dcart store"
+    label = _store_label(settings)
+    mode = f"sandbox ({label} demo store)" if settings.sandbox_mode else f"{label} store"
     return f"valid; DATA_DIR writable; {mode}"
 
 
-def check_store(settings: Settings) -> str:
-    from .store.errors import StoreError
-    from .store.threedcart import ThreeDCartClient
+def _store_label(settings: Settings) -> str:
+    from .store.registry import factory
 
+    return factory(settings.backend).label
+
+
+def _credential_names(settings: Settings) -> str:
+    from .config import BACKEND_CREDENTIALS
+
+    return BACKEND_CREDENTIALS[settings.backend][0].split("_")[0] + "_*"
+
+
+def check_store(settings: Settings) -> str:
+    from .console.main import safe_url
+    from .store.errors import StoreError
+    from .store.registry import factory
+
+    chosen = factory(settings.backend)
     if settings.sandbox_mode:
-        return "no THREEDCART_* credentials: the bot runs on the embedded demo sandbox (no real store)"
-    client = ThreeDCartClient(
-        settings.threedcart_api_url,
-        settings.secret(settings.threedcart_secure_url) or "",
-        settings.secret(settings.threedcart_private_key) or "",
-        settings.secret(settings.threedcart_token) or "",
-        timeout=settings.store_timeout_seconds, total_budget=settings.store_timeout_seconds,
-        requests_per_second=None, retries=0,
-    )
+        settings.require_store()  # what `serve` refuses: no credentials and no SANDBOX
+        if settings.sandbox is not None:
+            why = f"SANDBOX={settings.sandbox}"
+            if any(v is not None for v in settings._store_credentials().values()):
+                why += " (the store credentials that are set are not used)"
+        else:
+            why = f"no {_credential_names(settings)} credentials"
+        return f"{why}: the bot runs on the embedded {chosen.label} demo sandbox (no real store)"
+    client = chosen.client(settings, None)
     try:
         groups = client.count_groups()
     except StoreError as exc:
         raise Problem(exc.message) from None
     finally:
         client.close()
-    return f"reached {settings.threedcart_api_url} with the credentials ({groups} customer groups)"
+    return f"reached {chosen.label} at {safe_url(chosen.api_url(settings))} with the credentials ({groups} customer groups)"
 
 
 def check_slack(settings: Settings) -> str:
@@ -97,8 +114,16 @@ def _open_state(settings: Settings, url: str | None) -> str:
     return f"schema at {revision or 'none'}; the next start upgrades it to {latest}"
 
 
+IGNORED = "set but ignored in sandbox mode (the demo's state is its own)"
+
+
+def _state_url(settings: Settings, name: str) -> str | None:
+    """``DATABASE_URL`` / ``REDIS_URL`` as the runtime uses them: never in sandbox mode."""
+    return None if settings.sandbox_mode else _optional_secret(settings, name)
+
+
 def check_state(settings: Settings) -> str:
-    if _optional_secret(settings, "database_url"):
+    if _state_url(settings, "database_url"):
         return "state is in DATABASE_URL (see the database line); DATA_DIR holds only the console log"
     try:
         return "SQLite database under DATA_DIR opens; " + _open_state(settings, None)
@@ -107,8 +132,10 @@ def check_state(settings: Settings) -> str:
 
 
 def check_database(settings: Settings) -> str:
-    url = _optional_secret(settings, "database_url")
+    url = _state_url(settings, "database_url")
     if not url:
+        if _optional_secret(settings, "database_url"):
+            return f"DATABASE_URL {IGNORED}: SQLite under DATA_DIR is used"
         return "DATABASE_URL not set (SQLite under DATA_DIR is used)"
     try:
         return "DATABASE_URL answers; " + _open_state(settings, url)
@@ -117,8 +144,10 @@ def check_database(settings: Settings) -> str:
 
 
 def check_redis(settings: Settings) -> str:
-    url = _optional_secret(settings, "redis_url")
+    url = _state_url(settings, "redis_url")
     if not url:
+        if _optional_secret(settings, "redis_url"):
+            return f"REDIS_URL {IGNORED}: cache and locks are per process"
         return "REDIS_URL not set (cache and locks are per process)"
     from .state.shared import connect_redis
 

@@ -58,6 +58,7 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    settings = sandbox_state(settings)
     if settings.database_url is None:
         check_data_dir(settings.data_dir)
     shared = connect_shared(settings)
@@ -88,6 +89,18 @@ def build_runtime(settings: Settings) -> Runtime:
     settling = start_settling(settler, settings.settle_seconds) if settings.settle_seconds > 0 else None
     return Runtime(settings=settings, store=store, db=db, audit=audit, seen=seen, guard=guard, desk=desk,
                    settler=settler, _settling=settling, shared=shared, poller_lease=lease)
+
+
+def sandbox_state(settings: Settings) -> Settings:
+    """The settings without ``DATABASE_URL`` in sandbox mode: demo changes (Carol #3, Grace #7…)
+    must not land in the real state database's ledger and audit trail, under ids real customers
+    have too (they would show in the real ``history``, and typed ``undo`` could pick them).
+    The demo's state goes to SQLite under ``DATA_DIR`` instead."""
+    if not settings.sandbox_mode or settings.database_url is None:
+        return settings
+    log.warning("DATABASE_URL is ignored in sandbox mode: the demo's state goes to SQLite under DATA_DIR, "
+                "never to the real state database")
+    return settings.model_copy(update={"database_url": None})
 
 
 def open_database(settings: Settings) -> Database:

@@ -85,3 +85,80 @@ def test_the_command_line_exit_code(env, tmp_path) -> None:
     assert run.returncode == 1, run.stdout + run.stderr
     assert "DATA_DIR" in run.stdout and "Traceback" not in run.stdout + run.stderr
     assert len(run.stdout.strip().splitlines()) == len(NAMES)
+
+
+# ------------------------------------------------------------------------------ BigCommerce and sandbox rules
+
+
+@pytest.fixture
+def bc_env(env, monkeypatch, bc_sandbox):
+    """The env fixture, with the BigCommerce sandbox's credentials instead of 3dcart's."""
+    values, fake = env
+    for name in ("THREEDCART_SECURE_URL", "THREEDCART_PRIVATE_KEY", "THREEDCART_TOKEN", "THREEDCART_API_URL",
+                 "SANDBOX", "STORE_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in bc_sandbox.credentials().items():
+        monkeypatch.setenv(name, value)
+    yield values, fake
+
+
+def test_bigcommerce_credentials_reach_the_bigcommerce_store(bc_env, bc_sandbox, sandbox: SandboxStore) -> None:
+    code, lines = check()
+    assert code == 0, lines
+    assert "BigCommerce" in lines["store"] and "customer groups" in lines["store"]
+    assert "bigcommerce store" in lines["settings"].lower()
+    assert bc_sandbox.request_count() == 1 and sandbox.request_count() == 0
+
+
+def test_a_wrong_bigcommerce_token_is_a_problem_naming_it(bc_env, monkeypatch) -> None:
+    monkeypatch.setenv("BIGCOMMERCE_ACCESS_TOKEN", "wrong-SEKRET")
+    code, lines = check()
+    assert code == 1
+    assert lines["store"].startswith("PROBLEM") and "BIGCOMMERCE_ACCESS_TOKEN" in lines["store"]
+    assert "SEKRET" not in "\n".join(lines.values())
+
+
+def no_store(monkeypatch) -> None:
+    for name in ("THREEDCART_SECURE_URL", "THREEDCART_PRIVATE_KEY", "THREEDCART_TOKEN",
+                 "BIGCOMMERCE_STORE_HASH", "BIGCOMMERCE_ACCESS_TOKEN", "BIGCOMMERCE_API_URL", "SANDBOX", "STORE_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_no_credentials_and_no_sandbox_is_the_problem_serve_refuses(env, monkeypatch) -> None:
+    no_store(monkeypatch)
+    code, lines = check()
+    assert code == 1
+    assert lines["store"].startswith("PROBLEM")
+    assert "THREEDCART_TOKEN" in lines["store"] and "BIGCOMMERCE_ACCESS_TOKEN" in lines["store"]
+    assert "SANDBOX" in lines["store"]
+    monkeypatch.setenv("SANDBOX", "threedcart")  # positive control: saying so is fine
+    code, lines = check()
+    assert code == 0, lines
+    assert "SANDBOX=threedcart" in lines["store"] and "3dcart demo sandbox" in lines["store"]
+
+
+def test_the_bigcommerce_sandbox_is_named_and_ignores_redis_and_database(env, monkeypatch, redis_url, pg_url) -> None:
+    no_store(monkeypatch)
+    monkeypatch.setenv("SANDBOX", "bigcommerce")
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    code, lines = check()
+    assert code == 0, lines
+    assert "BigCommerce demo sandbox" in lines["store"] and "THREEDCART" not in lines["store"]
+    assert "ignored in sandbox mode" in lines["redis"] and "answers" not in lines["redis"]
+    assert "ignored in sandbox mode" in lines["database"] and "answers" not in lines["database"]
+    assert "SQLite database under DATA_DIR opens" in lines["state"]
+    monkeypatch.delenv("SANDBOX")  # positive control: on a real store both are used
+    for name, value in {**env[0]}.items():
+        monkeypatch.setenv(name, value)
+    code, lines = check()
+    assert code == 0, lines
+    assert lines["redis"].endswith("REDIS_URL answers") and "DATABASE_URL answers" in lines["database"]
+
+
+def test_sandbox_chosen_with_credentials_set_says_so(env, monkeypatch, sandbox: SandboxStore) -> None:
+    monkeypatch.setenv("SANDBOX", "threedcart")
+    code, lines = check()
+    assert code == 0, lines
+    assert "SANDBOX=threedcart" in lines["store"] and "not used" in lines["store"]
+    assert sandbox.request_count() == 0

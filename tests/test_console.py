@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ import pytest
 from bot import intents as i
 from bot.config import Settings
 from bot.console import (
-    PROMPT, ConsoleSession, Roles, TextRenderer, console_settings, main, render_text, repl, safe_url,
+    PROMPT, TEMP_PREFIX, ConsoleSession, Roles, TextRenderer, console_settings, main, render_text, repl, safe_url,
 )
 from bot.guard import Actor, Role
 from bot.reply import Button, Card, Choice, Field, Menu, Notice, Reply
@@ -58,6 +59,13 @@ def make_session(tmp_path: Path) -> Iterator[Callable[..., ConsoleSession]]:
     yield make
     for runtime in runtimes:
         runtime.close()
+        drop_temp_state(runtime.settings)
+
+
+def drop_temp_state(settings: Settings) -> None:
+    """Remove the console's temporary state folder (``main`` does so at exit)."""
+    if settings.data_dir.name.startswith(TEMP_PREFIX):
+        shutil.rmtree(settings.data_dir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -153,6 +161,7 @@ def test_console_settings_merge_the_role_into_existing_lists(tmp_path: Path) -> 
     assert settings.bot_admins == {"UA"}
     assert settings.bot_agents == {"UB", USER}
     assert settings.sandbox_mode
+    drop_temp_state(settings)
 
 
 # ------------------------------------------------------------------------------ the session on the sandbox
@@ -226,7 +235,7 @@ def test_delete_asks_first_n_keeps_y_deletes(session: ConsoleSession) -> None:
     out = session.run_line("y")
     assert out == "✓ Deleted Jane Doe (jane@example.com).\n(Demo store — not real customers)"
     assert store_record(session, JANE) is None
-    assert session.run_line("1") == "No action 1 — type a command or `help`."
+    assert session.run_line("1").startswith("! I didn't understand `1`. `1` isn't a command; for a customer id write `#1`")
 
 
 def test_buttons_with_confirm_ask_are_you_sure(session: ConsoleSession) -> None:
@@ -306,11 +315,15 @@ def test_as_viewer_switches_role_and_old_buttons_are_refused(session: ConsoleSes
 
 
 def test_stale_numbers_comments_and_quit(session: ConsoleSession) -> None:
-    assert session.run_line("3") == "No action 3 — type a command or `help`."
+    assert "for a customer id write `#3`" in session.run_line("3")  # no card: the parser's hint
     session.run_line("jane@example.com")
-    assert session.run_line("99") == "No action 99 — type a command or `help`."
+    assert session.run_line("99") == ("No action 99 — the latest card's actions are 1–5. `99` isn't a command; "
+                                      "for a customer id write `#99` (a phone number needs all its digits).")
+    assert "Are you sure?" in session.run_line("2")  # the card's numbers still work after a stray one
+    session.run_line("n")
     session.run_line("help")  # a new reply without buttons: the old numbers are gone
-    assert session.run_line("2") == "No action 2 — type a command or `help`."
+    out = session.run_line("2")
+    assert "No action" not in out and "for a customer id write `#2`" in out
     assert session.run_line("# a comment") == ""
     assert session.run_line("   ") == ""
     assert not session.finished
@@ -404,6 +417,27 @@ def test_a_demo_session_keeps_its_trail_out_of_database_url(tmp_path: Path, monk
     assert settings.sandbox_mode and settings.database_url is None
     assert settings.data_dir.name.startswith("customer-console-")
     settings.data_dir.rmdir()
+
+
+def test_a_demo_session_never_uses_the_configured_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DATA_DIR may hold a real trail; the demo store resets each run, so its state must too."""
+    real = tmp_path / "real-data"
+    first = console_settings("UME", Role.AGENT, data_dir=real, **NO_STORE_CREDENTIALS)
+    second = console_settings("UME", Role.AGENT, data_dir=real, **NO_STORE_CREDENTIALS)
+    try:
+        assert first.sandbox_mode and first.database_url is None
+        assert first.data_dir.name.startswith(TEMP_PREFIX) and first.data_dir != real
+        assert second.data_dir != first.data_dir  # each run starts afresh, like the demo store
+        runtime = build_runtime(first)
+        try:
+            assert "Jane Doe" in ConsoleSession(runtime, Actor("UME", "me")).run_line("jane@example.com")
+            assert runtime.db.dialect == "sqlite" and str(first.data_dir) in runtime.db.url
+        finally:
+            runtime.close()
+        assert not real.exists()  # nothing of the demo went to DATA_DIR
+    finally:
+        drop_temp_state(first)
+        drop_temp_state(second)
 
 
 def test_a_typed_phone_number_is_a_search_not_a_button_press(make_session: Callable[..., ConsoleSession]) -> None:

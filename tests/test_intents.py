@@ -180,6 +180,25 @@ def test_a_lone_near_miss_says_how_to_search_for_it() -> None:
     assert isinstance(result, NotUnderstood) and "`find Jane Doe`" in result.reason
 
 
+@pytest.mark.parametrize("text", ["find #0", "find #99999999999999999999", "search id:0", "find ID:00"])
+def test_find_an_invalid_id_says_so_rather_than_search(text: str) -> None:
+    result = parse(text)
+    assert isinstance(result, NotUnderstood), result
+    assert "isn't a valid customer id" in result.reason and "from 1" in result.reason
+
+
+def test_find_a_channel_or_a_valid_id_is_unchanged() -> None:  # positive controls
+    assert parse("find #5") == Lookup(5)
+    assert parse("find #general") == Find("#general")
+
+
+@pytest.mark.parametrize("text", ["pending page 0", "pending page x", "pending page 99999999"])
+def test_pending_with_a_bad_page_says_what_a_page_is(text: str) -> None:
+    result = parse(text)
+    assert isinstance(result, NotUnderstood) and result.reason.startswith("The page must be a number from 1")
+    assert "takes nothing else" in parse("pending soon").reason
+
+
 def test_suggest_command() -> None:
     assert i.suggest_command("mvoe") == "move"
     assert i.suggest_command("Jane") is None

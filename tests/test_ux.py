@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -455,6 +456,7 @@ def session(tmp_path: Path) -> Iterator[ConsoleSession]:
         yield ConsoleSession(runtime, Actor("UTESTER", "tester"))
     finally:
         runtime.close()
+        shutil.rmtree(settings.data_dir, ignore_errors=True)  # the console's temporary state folder
 
 
 def test_console_hash_id_looks_up_and_comments_need_a_space(session: ConsoleSession) -> None:

@@ -2,7 +2,7 @@
 
 Everything that touches the process lives here: the command-line flags (``--user``, ``--as``,
 ``--name``), the settings the console starts with (:func:`console_settings`: the embedded
-sandbox store and a temporary ``DATA_DIR`` when no store is configured), the banner, the loop
+sandbox store and a temporary ``DATA_DIR`` on it), the banner, the loop
 that feeds lines to a :class:`~bot.console.session.ConsoleSession` (``input()`` on a terminal,
 otherwise stdin line by line, echoed), and moving log output off the terminal into a file.
 """
@@ -34,18 +34,20 @@ def console_settings(user_id: str, role: Role | None, **overrides: object) -> Se
     """Settings from the environment, with ``user_id`` given exactly ``role`` (``None``: the role
     ``BOT_ADMINS`` / ``BOT_AGENTS`` give them).
 
-    With no store credentials the runtime starts the embedded sandbox store (``SANDBOX``), and
-    local state goes to a temporary folder unless ``DATA_DIR`` is set. Raises ``ConfigError``.
+    With no store credentials (or ``SANDBOX``) the runtime starts the embedded sandbox store, and
+    local state always goes to a temporary folder (``DATA_DIR`` and ``DATABASE_URL`` are not used:
+    the demo store starts afresh each run, so does its state). Raises ``ConfigError``.
     """
     base = load_settings(**overrides)
     roles = Roles.from_settings(base)
     if role is not None:
         roles = roles.with_role(user_id, role)
     settings = load_settings(**{**overrides, **roles.settings_overrides()})
-    if settings.sandbox_mode and "data_dir" not in base.model_fields_set:
+    if settings.sandbox_mode:
         # Demo data vanishes on exit; so should its audit trail, or the next session's
-        # `history` would describe changes to customers that were reset since.
-        # (Nor may demo changes land in a shared DATABASE_URL's trail.)
+        # `history` would describe changes to customers that were reset since — even when
+        # DATA_DIR is set (it may hold a real trail). Nor may demo changes land in a
+        # shared DATABASE_URL's trail.
         settings = settings.model_copy(update={"data_dir": Path(tempfile.mkdtemp(prefix=TEMP_PREFIX)),
                                                "database_url": None})
     return settings

@@ -243,7 +243,13 @@ class ConsoleSession:
 
     def _press(self, number: int, rest: str) -> str:
         if not 1 <= number <= len(self.actions):
-            return f"No action {number} — type a command or `help`."
+            typed = f"{number} {rest}".strip()
+            if not self.actions:  # not a button: what the parser makes of it ("write `#123`")
+                return self._command(typed)
+            # a card is showing: keep its numbers, and still say what the parser would
+            intent = intents.parse(typed)
+            reason = f" {intent.reason}" if isinstance(intent, intents.NotUnderstood) and intent.reason else ""
+            return f"No action {number} — the latest card's actions are 1–{len(self.actions)}.{reason}"
         action = self.actions[number - 1]
         if isinstance(action, Button):
             return self._run_button(action)

@@ -15,6 +15,7 @@ from .. import intents as i
 from ..guard import Actor, Role
 from ..reply import MENU_LIMIT, Button, Card, Choice, Confirm, Field, Menu, Notice, Reply
 from ..state.applications import DECIDED, Application
+from ..store.backend import Capabilities
 from ..store.errors import StoreError
 from ..store.models import RETAIL, Customer, Flag
 from . import wording
@@ -30,9 +31,11 @@ BUTTON_VALUE_MAX = 1900
 """Slack allows 2000 characters in a button value; keep a margin."""
 
 
-def help_reply(role: Role = Role.ADMIN) -> Reply:
-    """Usage for what ``role`` may do, and one line on what others can."""
-    card = Card(title="/customer — look up and fix customer accounts", lines=wording.help_lines(role), key="help", markup=True)
+def help_reply(role: Role = Role.ADMIN, capabilities: Capabilities | None = None, *, approvals: bool = True) -> Reply:
+    """Usage for what ``role`` may do on this store (``capabilities``, ``approvals`` on or off),
+    and one line on what others can."""
+    lines = wording.help_lines(role, capabilities, approvals=approvals)
+    card = Card(title="/customer — look up and fix customer accounts", lines=lines, key="help", markup=True)
     return Reply(text="How to use /customer", cards=(card,))
 
 

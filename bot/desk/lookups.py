@@ -31,7 +31,14 @@ SHORTCUT_MAX = 10
 
 
 def show_help(desk: Desk, intent: i.Help, actor: Actor) -> Reply:
-    return help_reply(desk.guard.role(actor))
+    return store_help(desk, actor)
+
+
+def store_help(desk: Desk, actor: Actor) -> Reply:
+    """Help for ``actor``'s role on this store: only the settings it has; approvals only when on
+    (by group with ``APPLICANT_GROUP``, else by the Enabled setting — no store request)."""
+    approvals = desk.rule.by_group or desk.capabilities.has_enabled
+    return help_reply(desk.guard.role(actor), desk.capabilities, approvals=approvals)
 
 
 def not_understood(desk: Desk, intent: i.NotUnderstood, actor: Actor) -> Reply:
@@ -42,7 +49,7 @@ def not_understood(desk: Desk, intent: i.NotUnderstood, actor: Actor) -> Reply:
     if intent.suggestion:
         words.append(f"Did you mean {code(intent.suggestion)}?")
     text = " ".join(words)
-    return replace(help_reply(desk.guard.role(actor)), text=text, notices=(Notice("warn", text, markup=True),), replace=False)
+    return replace(store_help(desk, actor), text=text, notices=(Notice("warn", text, markup=True),), replace=False)
 
 
 def lookup(desk: Desk, intent: i.Lookup, actor: Actor) -> Reply:

@@ -15,7 +15,7 @@ from typing import Any
 from ..guard import Role
 from ..intents import USAGE
 from ..store.models import Customer, CustomerGroup, Flag
-from ..store.backend import StoreHints
+from ..store.backend import Capabilities, StoreHints
 
 GroupName = Callable[[int], str]
 
@@ -69,13 +69,38 @@ COMMAND_ROLES: dict[str, Role] = {
     "unsubscribe": Role.AGENT, "history": Role.AGENT, "undo": Role.AGENT,
     "delete": Role.ADMIN, "approve": Role.ADMIN, "deny": Role.ADMIN, "dismiss": Role.ADMIN,
 }
-OTHERS_CAN: dict[Role, str] = {
-    Role.VIEWER: "Support agents (`BOT_AGENTS`) can also move, enable/disable, (un)subscribe, see history "
-                 "and undo; admins (`BOT_ADMINS`) can also delete and approve or deny applicants.",
-    Role.AGENT: "Admins (`BOT_ADMINS`) can also delete customers and approve or deny wholesale applicants.",
-    Role.ADMIN: "You may do everything here; support agents can do all but delete, approve and deny; "
-                "anyone else can only look things up.",
-}
+APPROVAL_COMMANDS = frozenset({"pending", "approve", "deny", "dismiss"})
+"""Commands about wholesale applications: help leaves them out when approvals are off."""
+FLAG_COMMANDS: dict[str, Flag] = {"enable": "enabled", "disable": "enabled", "subscribe": "mail_list",
+                                  "unsubscribe": "mail_list"}
+"""Commands that need a store setting: help leaves them out on a store without it."""
+
+
+def _and(items: list[str], word: str = "and") -> str:
+    return ", ".join(items[:-1]) + f" {word} " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def others_can(role: Role, capabilities: Capabilities, approvals: bool) -> str:
+    """The line under help: what the other roles may do (only what this store supports)."""
+    flags = [word for flag, word in (("enabled", "enable/disable"), ("mail_list", "(un)subscribe"))
+             if capabilities.has_flag(flag)]
+    if role == Role.VIEWER:
+        admins = "delete and approve or deny applicants" if approvals else "delete customers"
+        return (f"Support agents (`BOT_AGENTS`) can also {_and(['move', *flags, 'see history', 'undo'])}; "
+                f"admins (`BOT_ADMINS`) can also {admins}.")
+    if role == Role.AGENT:
+        extra = " and approve or deny wholesale applicants" if approvals else ""
+        return f"Admins (`BOT_ADMINS`) can also delete customers{extra}."
+    final = "delete, approve and deny" if approvals else "delete"
+    return f"You may do everything here; support agents can do all but {final}; anyone else can only look things up."
+
+
+def undo_usage(capabilities: Capabilities, approvals: bool) -> str:
+    """The ``undo`` line of help: what it covers on this store, and what is final."""
+    covers = ["move", *[word for flag, word in (("enabled", "enable/disable"), ("mail_list", "(un)subscribe"))
+                        if capabilities.has_flag(flag)]]
+    final = "approve, deny and delete are final" if approvals else "delete is final"
+    return f"`undo` - undo your own latest recent {_and(covers, 'or')} ({final})"
 
 
 def flag_now(name: str, flag: str, value: bool) -> str:
@@ -177,10 +202,22 @@ def change_line(who: str, action: str, email: str, before: Mapping[str, Any], af
     return f"{who} {PAST.get(action, action)} {email}"
 
 
-def help_lines(role: Role) -> tuple[str, ...]:
-    """``USAGE`` lines for what ``role`` may do, then one line on what others can do."""
-    lines = [line for line in USAGE.strip().splitlines() if COMMAND_ROLES.get(_command_of(line), Role.VIEWER) <= role]
-    return (*lines, OTHERS_CAN[role])
+def help_lines(role: Role, capabilities: Capabilities | None = None, *, approvals: bool = True) -> tuple[str, ...]:
+    """``USAGE`` lines for what ``role`` may do on this store — without the commands of settings
+    the store lacks (``capabilities``) nor, when ``approvals`` are off, the applications ones —
+    then one line on what others can do."""
+    capabilities = capabilities or Capabilities()
+    lines = []
+    for line in USAGE.strip().splitlines():
+        command = _command_of(line)
+        if COMMAND_ROLES.get(command, Role.VIEWER) > role:
+            continue
+        if command in FLAG_COMMANDS and not capabilities.has_flag(FLAG_COMMANDS[command]):
+            continue
+        if command in APPROVAL_COMMANDS and not approvals:
+            continue
+        lines.append(undo_usage(capabilities, approvals) if command == "undo" else line)
+    return (*lines, others_can(role, capabilities, approvals))
 
 
 def _command_of(line: str) -> str:
@@ -236,3 +273,18 @@ def plural(n: int, word: str) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def undid_which(entry: Any, skipped: int) -> str:
+    """After a typed ``undo`` that skipped newer changes: which change it undid, and why not those."""
+    newer = "1 newer change" if skipped == 1 else f"{skipped} newer changes"
+    return (f" That was your {entry.action} of {entry.email or f'customer #{entry.customer_id}'} at "
+            f"{entry.at:%H:%M} UTC; {newer} can't be undone (changed since, or the customer was deleted).")
+
+
+def cannot_undo(skipped: int) -> str:
+    """`` (your 2 newest changes can't be undone …)`` for the nothing-to-undo answer, or nothing."""
+    if not skipped:
+        return ""
+    which = "your newest change" if skipped == 1 else f"your {skipped} newest changes"
+    return f" ({which} can't be undone: changed since, or the customer was deleted)"

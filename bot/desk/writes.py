@@ -148,16 +148,49 @@ def undo(desk: Desk, intent: i.Undo, actor: Actor) -> Reply:
     return card_reply(desk, done.after, actor, "ok", wording.undone(display_name(customer), entry.before, desk.service.group_name))
 
 
+TYPED_UNDO_CANDIDATES = 5
+"""How many of the actor's newest changes typed ``undo`` looks through for one it can undo."""
+
+
 def undo_latest(desk: Desk, intent: i.UndoLatest, actor: Actor) -> Reply:
     """Typed ``undo``: the actor's newest undoable change still in the window and not undone yet,
-    found in the audit trail — so it works after a restart and from any process."""
+    found in the audit trail — so it works after a restart and from any process.
+
+    A change that can't be undone (customer deleted since, or already refused as changed since)
+    must not hide the older ones: those are skipped, without a store read, and the reply says
+    which change was undone instead."""
     desk.require(actor, Role.AGENT, "undo changes", "undo")
-    latest = desk.audit.latest_undoable(actor.user_id, UNDOABLE, since=desk.clock() - desk.undo_window)
-    if latest:
-        return undo(desk, i.Undo(latest[0].id), actor)
+    candidates = desk.audit.latest_undoable(actor.user_id, UNDOABLE, since=desk.clock() - desk.undo_window,
+                                            limit=TYPED_UNDO_CANDIDATES)
+    impossible = desk.audit.impossible_undos(actor.user_id, candidates)
+    skipped = 0
+    for n, entry in enumerate(candidates):
+        if entry.id in impossible:
+            skipped += 1
+            continue
+        try:
+            reply = undo(desk, i.Undo(entry.id), actor)
+        except NotFound:  # deleted outside the bot: never undoable, so on to the one before
+            desk.audit.record(user_id=actor.user_id, user_name=actor.name, action="undo", outcome="no-op",
+                              customer_id=entry.customer_id, email=entry.email, detail="no longer exists",
+                              undoes=entry.id)
+            skipped += 1
+            continue
+        if desk.audit.undo_of(entry.id) is not None:
+            return _with_text(reply, reply.text + wording.undid_which(entry, skipped)) if skipped else reply
+        if n + 1 < len(candidates):
+            return _with_text(reply, reply.text + ' Type "undo" again for your change before that one.')
+        return reply
     minutes = int(desk.undo_window.total_seconds() // 60)
-    return Reply.notice("info", f"You have no change left to undo: `undo` covers your own moves, enable/disable and "
+    cannot = wording.cannot_undo(skipped)
+    return Reply.notice("info", f"You have no change left to undo{cannot}: `undo` covers your own moves, enable/disable and "
                         f"(un)subscribe from the last {minutes} minutes. Approve, deny and delete are final.", markup=True)
+
+
+def _with_text(reply: Reply, text: str) -> Reply:
+    """``reply`` with its summary and its notice of the same text both saying ``text``."""
+    notices = tuple(replace(n, text=text) if n.text == reply.text else n for n in reply.notices)
+    return replace(reply, text=text, notices=notices)
 
 
 # ---------------------------------------------------------------------- the write path

@@ -9,6 +9,7 @@ names the command a typo most likely meant. Pure: no I/O, no Slack types.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Sequence
 
 from .. import finder
@@ -186,6 +187,10 @@ def _search(said: str, text: str) -> Intent:
     return Find(text)
 
 
+_ID_SHAPED_RE = re.compile(r"(?:#|id:)[0-9]+", re.IGNORECASE | re.ASCII)
+"""What was meant as a customer id (``#`` or ``id:`` and digits), valid or not."""
+
+
 def _parse_find(said: str, verb: str, args: Sequence[str]) -> Intent:
     if not args:
         return _nope(said, f"`{verb}` needs something to look for: a name, a company, a phone number or "
@@ -197,6 +202,9 @@ def _parse_find(said: str, verb: str, args: Sequence[str]) -> Intent:
     who = customer_ref(text)
     if isinstance(who, int):
         return Lookup(who)
+    if _ID_SHAPED_RE.fullmatch(text) is not None:  # `#0`, a 20-digit id: a mistyped id, not a name
+        return _nope(said, f"{_quoted(text)} isn't a valid customer id: ids are whole numbers from 1, "
+                           "like `#123`.")
     if INT_RE.fullmatch(text) is not None and int(text) <= MAX_ID:
         return Lookup(int(text))  # `find 123`: a short number is a customer id, not a phone
     return _search(said, text)
@@ -274,7 +282,9 @@ def _parse_members(said: str, verb: str, args: Sequence[str]) -> Intent:
 
 def _parse_pending(said: str, verb: str, args: Sequence[str]) -> Intent:
     page, rest = _split_page(args)
-    if page is None or rest:
+    if page is None:
+        return _nope(said, f"The page must be a number from 1 to {MAX_PAGE}, like `pending page 2`.")
+    if rest:
         return _nope(said, "`pending` takes nothing else (or a page: `pending page 2`).")
     return Pending(page)
 

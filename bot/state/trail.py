@@ -27,6 +27,8 @@ Outcome = Literal["sending", "done", "failed", "in doubt", "no-op", "refused"]
 UNSETTLED: tuple[Outcome, ...] = ("sending", "in doubt")
 CHANGES: tuple[Outcome, ...] = ("done", "failed", "sending", "in doubt")
 """Outcomes of writes that were (or may have been) sent: what ``history`` shows by default."""
+UNDO_IMPOSSIBLE = ("changed since", "no longer exists")
+"""Details of a ``no-op`` undo that can never succeed later (typed ``undo`` skips the change)."""
 
 
 class TrailUnavailable(Exception):
@@ -156,6 +158,25 @@ class AuditLog:
             ~select(undone.c.id).where(undone.c.undoes == audit.c.id, undone.c.outcome == "done").exists(),
         ).order_by(audit.c.id.desc()).limit(limit)
         return self._many(stmt)
+
+    def impossible_undos(self, user_id: str, entries: Collection[AuditEntry]) -> set[int]:
+        """Which of ``entries`` typed ``undo`` need not try again, without a store read: the
+        customer was deleted (by the bot) after the change, or an undo by ``user_id`` was already
+        refused for it as changed since / no longer existing (a ``no-op`` undo row)."""
+        ids = [e.id for e in entries]
+        if not ids:
+            return set()
+        deleted = audit.alias("deleted")
+        refused = select(audit.c.undoes).where(
+            audit.c.user_id == user_id, audit.c.action == "undo", audit.c.outcome == "no-op",
+            audit.c.undoes.in_(ids), audit.c.detail.in_(list(UNDO_IMPOSSIBLE)),
+        )
+        gone = select(audit.c.id).where(audit.c.id.in_(ids), select(deleted.c.id).where(
+            deleted.c.customer_id == audit.c.customer_id, deleted.c.action == "delete",
+            deleted.c.outcome == "done", deleted.c.id > audit.c.id,
+        ).exists())
+        with self._db.begin() as conn:
+            return {int(v) for v in conn.execute(refused).scalars()} | {int(v) for v in conn.execute(gone).scalars()}
 
     def _many(self, stmt: Select[Any]) -> list[AuditEntry]:
         with self._db.begin() as conn:

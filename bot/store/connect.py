@@ -47,11 +47,8 @@ def connect(settings: Settings, *, shared: SharedRedis | None = None) -> StoreCo
     sandbox: DemoStore | None = None
     if settings.sandbox_mode:
         sandbox = chosen.demo()
-        prefixes = " / ".join(sorted({c.split("_")[0] + "_*" for creds in BACKEND_CREDENTIALS.values() for c in creds}))
-        log.warning(
-            "SANDBOX MODE: no store credentials (%s) are set, so the bot runs on DEMO DATA from an "
-            "embedded %s sandbox store at %s — no real store is read or changed.", prefixes, chosen.label, sandbox.url,
-        )
+        log.warning("SANDBOX MODE: %s, so the bot runs on DEMO DATA from an embedded %s sandbox store at %s — "
+                    "no real store is read or changed.", sandbox_reason(settings), chosen.label, sandbox.url)
     try:
         if sandbox is not None:
             client = chosen.demo_client(sandbox, settings)
@@ -64,6 +61,17 @@ def connect(settings: Settings, *, shared: SharedRedis | None = None) -> StoreCo
     cache = RedisCache(shared, flight_seconds=2 * settings.store_timeout_seconds) if shared is not None else None
     service = CustomerService(client, ttl=settings.cache_ttl_seconds, cache=cache)
     return StoreConnection(backend=client, service=service, sandbox=sandbox, backend_name=chosen.name, label=chosen.label)
+
+
+def sandbox_reason(settings: Settings) -> str:
+    """Why the bot runs on a demo store, as the log says it: ``SANDBOX`` chose it (the store
+    credentials that are set, if any, are not used), or no store credentials are set."""
+    prefixes = " / ".join(sorted({c.split("_")[0] + "_*" for creds in BACKEND_CREDENTIALS.values() for c in creds}))
+    if settings.sandbox is None:
+        return f"no store credentials ({prefixes}) are set"
+    given = [c for creds in BACKEND_CREDENTIALS.values() for c in creds if getattr(settings, c.lower(), None) is not None]
+    unused = " (the store credentials that are set are not used)" if given else ""
+    return f"SANDBOX={settings.sandbox} is set{unused}"
 
 
 def shared_limiter(settings: Settings, shared: SharedRedis | None) -> Any:
