@@ -35,7 +35,7 @@ TARGET = 3
 def _seed(sandbox: SandboxStore, ids: list[int]) -> None:
     ids.extend(sandbox.add_customers(APPLICANTS, group_id=WHOLESALE, enabled=False))
     # Set Grace (pending in Distributors) aside, through the store's own API.
-    resp = requests.put(f"{sandbox.url}Customers/{GRACE}", json=[{"Enabled": True}], timeout=10, headers={
+    resp = requests.put(f"{sandbox.url}Customers/{GRACE}", json={"Enabled": True}, timeout=10, headers={
         "SecureURL": sandbox.secure_url, "PrivateKey": sandbox.private_key, "Token": sandbox.token,
     })
     resp.raise_for_status()

@@ -123,7 +123,7 @@ def _worker(args: dict) -> int:
     settings = load_settings(
         threedcart_api_url=args["api_url"], threedcart_secure_url=args["secure_url"],
         threedcart_private_key=args["private_key"], threedcart_token=args["token"],
-        store_requests_per_second=100_000.0, data_dir=Path(args["data_dir"]),
+        store_requests_per_second=1000.0, store_burst=10_000, data_dir=Path(args["data_dir"]),
         slack_bot_token=None, slack_signing_secret=None, approvals_channel=None, audit_channel=None,
         BOT_ADMINS="UBENCH", BOT_AGENTS="",
     )
