@@ -17,17 +17,12 @@ from alembic.runtime.migration import MigrationContext
 
 from bot.state import migrate
 from bot.state.engine import Database, database_url
-from bot.state.posted import ApplicationBook, PostedMessage
+from bot.state.applications import Ledger
 from bot.state.schema import metadata
 from bot.state.seen import SeenKeys
 from bot.state.trail import CHANGES, AuditLog
-from bot.store.models import Customer
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def customer(cid: int, group_id: int = 2, email: str = "") -> Customer:
-    return Customer(id=cid, email=email or f"c{cid}@example.com", group_id=group_id, enabled=False)
 
 
 def in_threads(n: int, work) -> list:
@@ -182,11 +177,12 @@ def test_a_file_written_by_the_first_version_upgrades_in_place(tmp_path):
 
     seen = SeenKeys(db)  # the old key (stamped now by SQLite) survives the start-up pruning
     assert seen.first("U1:1700000000.1:flag:7:enabled:0") is False
-    book = ApplicationBook(db)
-    assert book.open_for(5).ts == "1.2" and book.open_for(6) is None
-    assert book.claim(customer(5)) is None  # posted already: never again
-    assert book.get_state("last_full_scan") == "2026-11-30T09:00:00+00:00"
-    assert book.first_seen([customer(5)]) == {5: datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)}
+    ledger = Ledger(db)  # the posted applications, now in the ledger (revision 0003)
+    waiting = ledger.waiting_for(5)
+    assert waiting.ts == "1.2" and ledger.waiting_for(6) is None
+    assert ledger.claim_unposted() == []  # posted already: never again
+    assert ledger.get_state("last_full_scan") == "2026-11-30T09:00:00+00:00"
+    assert waiting.first_seen == datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)
     db.close()
 
     with sqlite3.connect(tmp_path / "customer-bot.sqlite3") as raw:  # ... and in the file itself
@@ -259,40 +255,12 @@ def test_seen_keys_are_shared_between_database_handles(state_url):
 # ---------------------------------------------------------------------------- posted applicants
 
 
-def test_each_applicant_is_claimed_once_by_many_pollers(state_url):
-    books = [ApplicationBook(Database(url=state_url)) for _ in range(3)]
-    claims = in_threads(12, lambda: [b.claim(customer(cid)) for b in books for cid in (1, 2, 3)])
-    won = [c for batch in claims for c in batch if c is not None]
-    assert len(won) == 3 and len(set(won)) == 3
-
-
-def test_a_claim_never_posted_is_retried_after_the_timeout(state_db):
-    book = ApplicationBook(state_db, claim_timeout=timedelta(minutes=5))
-    claim = book.claim(customer(9))
-    assert claim is not None and book.claim(customer(9)) is None and not book.has_stale_claims()
-    other = ApplicationBook(state_db, claim_timeout=timedelta(0))  # a poller after the timeout
-    assert other.has_stale_claims()
-    taken = other.claim(customer(9))
-    assert taken == claim and book.claim(customer(9)) is None
-    book.release(claim)  # the first poller's late failure does not drop the new claim
-    assert other.open_for(9) is not None
-    assert other.posted(taken, PostedMessage("C1", "9.9")) is True
-    assert other.claim(customer(9)) is None and not other.has_stale_claims()  # posted: never again
-    assert other.close(9).ts == "9.9" and other.open_for(9) is None
-    assert other.claim(customer(9)) is not None  # a new application later gets a new post
-
-
-def test_poll_state_and_first_seen(state_db):
-    book = ApplicationBook(state_db)
-    assert book.get_state("k") is None
-    book.set_state("k", "1")
-    book.set_state("k", "2")
-    assert book.get_state("k") == "2"
-    book.clear_state("k")
-    assert book.get_state("k") is None
-    first = book.first_seen([customer(1), customer(2, group_id=3)])
-    again = book.first_seen([customer(1), customer(2, group_id=3)])
-    assert first == again and set(first) == {1, 2}
+def test_poll_state(state_db):
+    ledger = Ledger(state_db)
+    assert ledger.get_state("k") is None
+    ledger.set_state("k", "1")
+    ledger.set_state("k", "2")
+    assert ledger.get_state("k") == "2"
 
 
 # ---------------------------------------------------------------------------- the command line
